@@ -1,0 +1,60 @@
+package io.postcopy.engine.backend;
+
+import io.postcopy.engine.fault.FaultEngine;
+import io.postcopy.engine.memory.GuestMemory;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A fault mechanism: destination guest RAM whose missing pages fault into a {@link FaultEngine}, plus the way to
+ * install arriving pages. The software and userfaultfd backends pass the same contract suite.
+ *
+ * <p>Install methods may be called by any thread, concurrently, also for the same page; exactly one install of a
+ * page wins and the others report a duplicate.
+ */
+public interface FaultBackend extends AutoCloseable {
+    /** Which mechanism this is. */
+    BackendKind kind();
+
+    /** The guest RAM. Raw access to it bypasses fault checks: use accessors for guest code. */
+    GuestMemory memory();
+
+    /** The engine tracking present and requested pages. */
+    FaultEngine engine();
+
+    /**
+     * The accessor for vCPU {@code vcpuId}: its faults wait in sync slot {@code vcpuId}.
+     *
+     * @param vcpuId 0 &lt;= vcpuId &lt; engine().syncSlots()
+     */
+    GuestAccessor vcpuAccessor(int vcpuId);
+
+    /**
+     * The accessor for Java-side host code (devices, the verifier): it checks the cached bit first and waits in
+     * Java, so it never takes a kernel fault (the safepoint rule of shared/DESIGN.md).
+     */
+    GuestAccessor hostAccessor();
+
+    /**
+     * Installs a page's content and wakes its waiters.
+     *
+     * @param pageIndex the page
+     * @param content   exactly one page
+     * @return true if installed, false if the page was already present (nothing changed: a duplicate)
+     */
+    boolean installPage(long pageIndex, MemorySegment content);
+
+    /**
+     * Installs a page of zeros and wakes its waiters.
+     *
+     * @return true if installed, false if the page was already present
+     */
+    boolean installZeroPage(long pageIndex);
+
+    /** Sets the observer that sees each page's content as installed (replaces the previous one). */
+    void setInstallObserver(InstallObserver observer);
+
+    /** Stops the engine and releases guest memory. Called once. */
+    @Override
+    void close();
+}

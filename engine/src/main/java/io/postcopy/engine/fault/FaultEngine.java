@@ -1,0 +1,381 @@
+package io.postcopy.engine.fault;
+
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PageFaultTimeoutException;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.memory.MemoryGeometry;
+import io.postcopy.engine.memory.PageBitmap;
+import io.postcopy.engine.port.PageSource;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The post-copy fault engine, after umem (seed 001): which pages are present ({@code cached}), which have been
+ * asked for ({@code faulted}), who waits for what (a bounded set of sync slots, one per vCPU) and what else
+ * is wanted (a bounded async queue for prefetch and device reads).
+ *
+ * <p>Two threads faulting on the same page cause exactly one request to the {@link PageSource}; every waiter
+ * is woken when the page is {@linkplain #markCached(long) marked cached}. The engine does not move page
+ * content: a backend installs the bytes and then calls {@link #markCached}, whose release store publishes
+ * them.
+ *
+ * <p>Threads: {@link #awaitPage} is called by the vCPU thread that owns the slot; {@link #awaitPageAsync} by any
+ * other thread; {@link #markCached} by whichever thread installed the page; the async queue is drained by the
+ * engine's own request agent thread. Nothing on the sync path takes a lock.
+ */
+public final class FaultEngine implements AutoCloseable {
+    private static final int ASYNC_BATCH = 256;
+    private static final long AGENT_POLL_NS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final FaultEngineContext context;
+    private final MemoryGeometry geometry;
+    private final PageBitmap cached;
+    private final PageBitmap faulted;
+    private final SyncRequestSlots slots;
+    private final AsyncRequestQueue asyncQueue;
+    private final FaultMetrics metrics;
+    private final ReentrantLock asyncLock = new ReentrantLock();
+    private final Condition asyncPageArrived = asyncLock.newCondition();
+    private final AtomicInteger asyncWaiters = new AtomicInteger();
+    private volatile PageSource source;
+    private volatile boolean closed;
+    private Thread requestAgent;
+
+    /** Creates an engine with no page present; nothing is requested until a source is attached. */
+    public FaultEngine(FaultEngineContext context) {
+        this.context = context;
+        this.geometry = context.geometry();
+        this.cached = new PageBitmap(geometry.pageCount());
+        this.faulted = new PageBitmap(geometry.pageCount());
+        this.slots = new SyncRequestSlots(context.syncSlots());
+        this.asyncQueue = new AsyncRequestQueue(context.asyncCapacity());
+        this.metrics = new FaultMetrics(context.registry(), context.syncSlots(), cached);
+    }
+
+    /** The geometry of the memory this engine tracks. */
+    public MemoryGeometry geometry() {
+        return geometry;
+    }
+
+    /** Number of sync slots (vCPUs). */
+    public int syncSlots() {
+        return slots.slotCount();
+    }
+
+    /** The present-page bitmap; read it with {@link PageBitmap#lvIsSet}, never write it directly. */
+    public PageBitmap cachedBitmap() {
+        return cached;
+    }
+
+    /** The requested-page bitmap (umem's {@code faulted}). */
+    public PageBitmap faultedBitmap() {
+        return faulted;
+    }
+
+    /**
+     * Connects the engine to where pages come from, and starts the request agent that drains the async queue.
+     * Pages requested before (or while the previous source was lost) and still missing are asked for again.
+     * May be called again with a new source after a reconnect.
+     */
+    public synchronized void attachSource(PageSource newSource) {
+        ensureOpen();
+        this.source = newSource;
+        if (requestAgent == null) {
+            requestAgent = Thread.ofPlatform().name("postcopy-request-agent").daemon().start(this::runRequestAgent);
+        }
+        long[] pending = outstandingPages();
+        if (pending.length > 0) {
+            newSource.requestPrefetch(pending, pending.length);
+        }
+    }
+
+    /** Load-acquire: is page {@code pageIndex} present. Not range-checked: the hot path of every accessor. */
+    public boolean isCached(long pageIndex) {
+        return cached.lvIsSet(pageIndex);
+    }
+
+    /**
+     * Blocks the calling vCPU until page {@code pageIndex} is present, asking the source for it unless another
+     * thread already did. Returns at once if it is present.
+     *
+     * @param slot      the caller's own sync slot (its vCPU id); one thread per slot
+     * @param pageIndex the page
+     * @throws io.postcopy.engine.error.PageOutOfRangeException for a bad index
+     * @throws PageFaultTimeoutException if the page does not arrive within the context's fault timeout
+     */
+    public void awaitPage(int slot, long pageIndex) {
+        geometry.checkPageIndex(pageIndex);
+        if (cached.lvIsSet(pageIndex)) {
+            return;
+        }
+        slots.checkSlot(slot);
+        long start = context.nanoClock().getAsLong();
+        slots.publish(slot, pageIndex);
+        boolean coalesced = false;
+        try {
+            if (!cached.lvIsSetVolatile(pageIndex)) {
+                coalesced = !requestOnce(pageIndex);
+                parkUntilCached(pageIndex, start);
+            }
+        } finally {
+            slots.clear(slot);
+        }
+        resolved(slot, pageIndex, start, coalesced);
+    }
+
+    /**
+     * Blocks a non-vCPU thread (a device's DMA read, the verifier) until page {@code pageIndex} is present,
+     * asking for it through the async queue. Waits for queue space if the queue is full (back-pressure), within
+     * the same deadline.
+     *
+     * @throws PageFaultTimeoutException if the page (or queue space) does not come within the fault timeout
+     */
+    public void awaitPageAsync(long pageIndex) {
+        geometry.checkPageIndex(pageIndex);
+        if (cached.lvIsSet(pageIndex)) {
+            return;
+        }
+        long start = context.nanoClock().getAsLong();
+        long deadline = start + context.faultTimeoutNs();
+        boolean coalesced = !faulted.casSet(pageIndex);
+        if (!coalesced) {
+            metrics.faults.increment();
+            enqueueAsync(pageIndex, deadline);
+        } else {
+            metrics.coalescedFaults.increment();
+        }
+        asyncWaiters.incrementAndGet();
+        asyncLock.lock();
+        try {
+            while (!cached.lvIsSetVolatile(pageIndex)) {
+                long remaining = deadline - context.nanoClock().getAsLong();
+                if (remaining <= 0 || closed) {
+                    throw new PageFaultTimeoutException(pageIndex, context.faultTimeoutNs());
+                }
+                asyncPageArrived.awaitNanos(remaining);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PostcopyException(ErrorCode.INTERNAL, "interrupted while waiting for page " + pageIndex, e);
+        } finally {
+            asyncLock.unlock();
+            asyncWaiters.decrementAndGet();
+        }
+        resolved(-1, pageIndex, start, coalesced);
+    }
+
+    /**
+     * Asks for a page in the background (prefetch) without waiting for it.
+     *
+     * @return {@link AsyncResult#QUEUED} if a request was queued; otherwise why not. {@code QUEUE_FULL} is
+     *     back-pressure: nothing was recorded, try again later.
+     */
+    public AsyncResult requestAsync(long pageIndex) {
+        geometry.checkPageIndex(pageIndex);
+        if (cached.lvIsSet(pageIndex)) {
+            return AsyncResult.ALREADY_CACHED;
+        }
+        if (!faulted.casSet(pageIndex)) {
+            return AsyncResult.ALREADY_REQUESTED;
+        }
+        if (!asyncQueue.offer(pageIndex)) {
+            faulted.casClear(pageIndex);
+            metrics.asyncRejected.increment();
+            return AsyncResult.QUEUE_FULL;
+        }
+        metrics.asyncRequests.increment();
+        return AsyncResult.QUEUED;
+    }
+
+    /**
+     * Marks one installed page present and wakes every thread waiting for it. The caller must have written the
+     * page's content first: this call's release store publishes it.
+     *
+     * @return true if the page became present by this call; false if it was already present (a no-op)
+     * @throws io.postcopy.engine.error.PageOutOfRangeException for a bad index, before anything changes
+     */
+    public boolean markCached(long pageIndex) {
+        geometry.checkPageIndex(pageIndex);
+        boolean changed = cached.casSet(pageIndex);
+        if (changed) {
+            faulted.casSet(pageIndex);
+            metrics.pagesCached.increment();
+            wakeWaiters();
+        }
+        return changed;
+    }
+
+    /**
+     * Marks a batch of installed pages present, then wakes waiters in one pass. The whole batch is checked
+     * first: one bad index rejects the batch and nothing changes.
+     *
+     * @return how many of the pages became present by this call (already-present pages are no-ops)
+     */
+    public int markCached(long[] pageIndexes, int count) {
+        for (int i = 0; i < count; i++) {
+            geometry.checkPageIndex(pageIndexes[i]);
+        }
+        int changed = 0;
+        for (int i = 0; i < count; i++) {
+            if (cached.casSet(pageIndexes[i])) {
+                faulted.casSet(pageIndexes[i]);
+                changed++;
+            }
+        }
+        if (changed > 0) {
+            metrics.pagesCached.increment(changed);
+            wakeWaiters();
+        }
+        return changed;
+    }
+
+    /**
+     * Forgets that a page is present or requested (the guest discarded it, or precopy content went stale). The
+     * next touch faults again. The caller (backend) decides what a fault on it then does.
+     */
+    public void markMissing(long pageIndex) {
+        geometry.checkPageIndex(pageIndex);
+        cached.casClear(pageIndex);
+        faulted.casClear(pageIndex);
+    }
+
+    /** Number of pages present. */
+    public long cachedPageCount() {
+        return cached.cardinality();
+    }
+
+    /** True once every page is present. */
+    public boolean isComplete() {
+        return cached.isFull();
+    }
+
+    /** Pages requested and not yet present: what a new source must be asked for again. */
+    public long[] outstandingPages() {
+        java.util.stream.LongStream.Builder pages = java.util.stream.LongStream.builder();
+        for (long p = faulted.nextSet(0); p >= 0; p = faulted.nextSet(p + 1)) {
+            if (!cached.lvIsSet(p)) {
+                pages.add(p);
+            }
+        }
+        return pages.build().toArray();
+    }
+
+    /** Stops the request agent and fails every waiter's deadline at its next check. Idempotent. */
+    @Override
+    public void close() {
+        Thread agent;
+        synchronized (this) {
+            closed = true;
+            agent = requestAgent;
+        }
+        if (agent != null) {
+            agent.interrupt();
+            try {
+                agent.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Sets the faulted bit; if this call won, sends the demand request on the calling thread. */
+    private boolean requestOnce(long pageIndex) {
+        if (!faulted.casSet(pageIndex)) {
+            metrics.coalescedFaults.increment();
+            return false;
+        }
+        metrics.faults.increment();
+        PageSource current = source;
+        if (current != null) {
+            current.requestDemand(pageIndex);
+        }
+        return true;
+    }
+
+    private void parkUntilCached(long pageIndex, long start) {
+        long deadline = start + context.faultTimeoutNs();
+        while (!cached.lvIsSetVolatile(pageIndex)) {
+            long remaining = deadline - context.nanoClock().getAsLong();
+            if (remaining <= 0 || closed) {
+                throw new PageFaultTimeoutException(pageIndex, context.faultTimeoutNs());
+            }
+            LockSupport.parkNanos(this, remaining);
+        }
+    }
+
+    private void wakeWaiters() {
+        slots.wakeCached(cached::lvIsSet);
+        if (asyncWaiters.get() > 0) {
+            asyncLock.lock();
+            try {
+                asyncPageArrived.signalAll();
+            } finally {
+                asyncLock.unlock();
+            }
+        }
+    }
+
+    private void enqueueAsync(long pageIndex, long deadline) {
+        try {
+            long remaining = deadline - context.nanoClock().getAsLong();
+            if (!asyncQueue.offer(pageIndex, Math.max(0, remaining))) {
+                faulted.casClear(pageIndex);
+                metrics.asyncRejected.increment();
+                throw new PageFaultTimeoutException(pageIndex, context.faultTimeoutNs());
+            }
+            metrics.asyncRequests.increment();
+        } catch (InterruptedException e) {
+            faulted.casClear(pageIndex);
+            Thread.currentThread().interrupt();
+            throw new PostcopyException(ErrorCode.INTERNAL, "interrupted while queueing page " + pageIndex, e);
+        }
+    }
+
+    private void resolved(int slot, long pageIndex, long start, boolean coalesced) {
+        long latencyNs = context.nanoClock().getAsLong() - start;
+        metrics.recordResolved(slot, latencyNs);
+        context.listener().onFaultResolved(slot, pageIndex, latencyNs, coalesced);
+    }
+
+    private void runRequestAgent() {
+        long[] batch = new long[ASYNC_BATCH];
+        while (!closed) {
+            try {
+                int n = asyncQueue.drain(batch, AGENT_POLL_NS);
+                PageSource current = source;
+                if (n > 0 && current != null) {
+                    current.requestPrefetch(batch, n);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // A failing source must not kill the agent: the transport reports its own failure, and
+                // outstanding pages are asked for again when a source is re-attached.
+                org.slf4j.LoggerFactory.getLogger(FaultEngine.class).warn("page source refused requests: {}",
+                    e.toString());
+            }
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("fault engine closed");
+        }
+    }
+
+    /** Outcome of {@link #requestAsync}. */
+    public enum AsyncResult {
+        /** A request was queued. */
+        QUEUED,
+        /** The page is present; nothing to do. */
+        ALREADY_CACHED,
+        /** Someone already asked for it; it will arrive. */
+        ALREADY_REQUESTED,
+        /** The async queue is full: back-pressure, nothing was recorded. */
+        QUEUE_FULL
+    }
+}
