@@ -37,6 +37,14 @@ final class Frames {
     }
 
     /**
+     * A fresh, reference-counted copy of {@code length} bytes of {@code source} from {@code index} (never the shared
+     * empty buffer, whose count never drops to 0).
+     */
+    static ByteBuf copyOf(ByteBuf source, int index, int length) {
+        return Unpooled.buffer(length + 1).writeBytes(source, index, length);
+    }
+
+    /**
      * Decodes bytes that must fail with {@code expected}, then checks that nothing kept a reference to them.
      *
      * @return the exception, for further checks
