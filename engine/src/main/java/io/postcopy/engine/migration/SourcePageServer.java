@@ -27,6 +27,7 @@ public final class SourcePageServer {
     private final AtomicLong backgroundPages = new AtomicLong();
     private final AtomicLong zeroPages = new AtomicLong();
     private final AtomicLong alreadySent = new AtomicLong();
+    private final AtomicLong delivered = new AtomicLong();
 
     /** Serves {@code frozenMemory}; nothing has been sent yet. */
     public SourcePageServer(GuestMemory frozenMemory) {
@@ -147,6 +148,15 @@ public final class SourcePageServer {
             (origin == PageOrigin.DEMAND ? demandPages : backgroundPages).incrementAndGet();
             sink.onPage(pageIndex, page, origin);
         }
+        delivered.incrementAndGet();
+    }
+
+    /**
+     * True once every page has been handed to a sink and its digest recorded (not merely claimed): the moment
+     * the digest table is final.
+     */
+    public boolean isAllDelivered() {
+        return delivered.get() == memory.pageCount();
     }
 
     /** True if every byte of {@code page} is zero. */
