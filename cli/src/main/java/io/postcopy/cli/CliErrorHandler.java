@@ -59,7 +59,6 @@ final class CliErrorHandler implements IExecutionExceptionHandler, IParameterExc
         return switch (e.code()) {
             case INVALID_ARGUMENT -> message.contains("--") ? "" : "; see '" + name + " --help'";
             case TIMEOUT -> message.contains("--timeout") ? "" : " (raise --timeout if the machine is just slow)";
-            case PEER_GONE -> " (check that the other side is running and reachable)";
             default -> "";
         };
     }

@@ -82,6 +82,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         boolean verbose = spec.commandLine().getParseResult().hasMatchedOption("--verbose");
         Function<FaultEngineContext, FaultBackend> backendFactory = backend.factory();
+        DurationConverter.requirePositive("--timeout", timeout);
         PrintWriter err = spec.commandLine().getErr();
         MigrationSummary summary;
         int sourceExitCode = 0;

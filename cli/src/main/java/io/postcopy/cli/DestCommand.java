@@ -70,6 +70,7 @@ final class DestCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Function<FaultEngineContext, FaultBackend> backendFactory = backend.factory();
+        DurationConverter.requirePositive("--timeout", timeout);
         if (dieWithParent) {
             ParentWatch.start();
         }

@@ -84,6 +84,7 @@ final class SourceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         backend.factory();
+        DurationConverter.requirePositive("--timeout", timeout);
         if (dieWithParent) {
             ParentWatch.start();
         }

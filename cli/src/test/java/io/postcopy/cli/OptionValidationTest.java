@@ -70,6 +70,11 @@ class OptionValidationTest {
     }
 
     @Test
+    void shouldRejectZeroTimeoutBeforeAnythingStarts() {
+        assertUsageError(Cli.run("demo", "--timeout", "0ms"), "--timeout=0ms", "expected: > 0");
+    }
+
+    @Test
     void shouldNameMissingOptionWhenConnectIsMissing() {
         assertUsageError(Cli.run("dest"), "--connect");
     }

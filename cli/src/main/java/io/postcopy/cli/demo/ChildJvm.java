@@ -159,9 +159,24 @@ final class ChildJvm implements AutoCloseable {
 
     /** An exception naming this child, with its last stderr line as the likely cause. */
     PostcopyException failure(ErrorCode code, String message) throws InterruptedException {
+        String last = lastMessage();
+        return new PostcopyException(code, message + (last.isEmpty() ? "" : "; its last message: " + last));
+    }
+
+    /** The last stderr line the handler did not take, or "". */
+    String lastMessage() throws InterruptedException {
         List<String> lines = tail();
-        String cause = lines.isEmpty() ? "" : "; its last message: " + lines.get(lines.size() - 1).strip();
-        return new PostcopyException(code, message + cause);
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
+    }
+
+    /** True if the process has exited with a code other than 0. */
+    boolean hasFailed() {
+        return !process.isAlive() && process.exitValue() != 0;
+    }
+
+    /** The exit code; only valid once the process has exited. */
+    int exitCode() {
+        return process.exitValue();
     }
 
     private void kill() {

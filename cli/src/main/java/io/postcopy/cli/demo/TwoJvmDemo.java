@@ -55,15 +55,15 @@ public final class TwoJvmDemo {
                 int exitCode = dest.awaitExit(System.nanoTime() + settings.timeout().toNanos()
                     + STARTUP_GRACE.toNanos());
                 if (exitCode != 0 && exitCode != 1) {
-                    dumpTail(dest);
-                    throw dest.failure(ErrorCode.INTERNAL, "the dest JVM failed (exit code " + exitCode + ")");
+                    throw childFailure(source, dest, exitCode);
                 }
                 summary = ReportWriter.parseMigration(dest.remainingStdout());
             }
             int sourceExit = source.awaitExit(System.nanoTime() + SOURCE_EXIT_GRACE.toNanos());
             if (sourceExit != 0) {
                 dumpTail(source);
-                err.println("postcopy demo: the source JVM exited with code " + sourceExit + " after the migration");
+                err.println("postcopy demo: the source JVM exited with code " + sourceExit
+                    + " after the migration: " + source.lastMessage());
             }
             return new Outcome(summary, sourceExit, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
         }
@@ -103,9 +103,23 @@ public final class TwoJvmDemo {
         return false;
     }
 
+    /** The failure to report when the dest JVM failed: the source's, if the source had failed first. */
+    private PostcopyException childFailure(ChildJvm source, ChildJvm dest, int destExitCode)
+        throws InterruptedException {
+        dumpTail(dest);
+        if (source.hasFailed()) {
+            dumpTail(source);
+            return source.failure(ErrorCode.INTERNAL, "the source JVM failed (exit code " + source.exitCode()
+                + ") and the migration with it");
+        }
+        return dest.failure(ErrorCode.INTERNAL, "the dest JVM failed (exit code " + destExitCode + ")");
+    }
+
+    /** Prints a child's last log lines (except the last, which the error message quotes) for context. */
     private void dumpTail(ChildJvm child) throws InterruptedException {
         if (!settings.verbose()) {
-            for (String line : child.tail()) {
+            List<String> lines = child.tail();
+            for (String line : lines.subList(0, Math.max(0, lines.size() - 1))) {
                 err.println("  | " + line);
             }
             err.flush();
