@@ -38,11 +38,6 @@ public final class ProgressDisplay implements MigrationProgress, AutoCloseable {
         return isStderrTerminal() ? new ProgressDisplay(System.err, null) : new ProgressDisplay(null, err);
     }
 
-    /** Plain lines on {@code err}, whatever stderr is. */
-    public static ProgressDisplay plain(PrintWriter err) {
-        return new ProgressDisplay(null, err);
-    }
-
     @Override
     public synchronized void onProgress(long pagesInstalled, long pageCount) {
         if (pageCount <= 0) {
