@@ -363,7 +363,7 @@ public final class FaultEngine implements AutoCloseable {
         long[] batch = new long[ASYNC_BATCH];
         while (!closed) {
             try {
-                int n = asyncQueue.drain(batch, AGENT_POLL_NS);
+                int n = dropCached(batch, asyncQueue.drain(batch, AGENT_POLL_NS));
                 PageSource current = source;
                 if (n > 0 && current != null) {
                     current.requestPrefetch(batch, n);
@@ -377,6 +377,17 @@ public final class FaultEngine implements AutoCloseable {
                     e.toString());
             }
         }
+    }
+
+    /** Removes pages that arrived while their request sat in the queue; returns the new count. */
+    private int dropCached(long[] batch, int count) {
+        int kept = 0;
+        for (int i = 0; i < count; i++) {
+            if (!cached.lvIsSet(batch[i])) {
+                batch[kept++] = batch[i];
+            }
+        }
+        return kept;
     }
 
     private void ensureOpen() {

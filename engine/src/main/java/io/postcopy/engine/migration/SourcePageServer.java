@@ -1,0 +1,172 @@
+package io.postcopy.engine.migration;
+
+import io.postcopy.engine.memory.GuestMemory;
+import io.postcopy.engine.memory.PageBitmap;
+import io.postcopy.engine.port.PageOrigin;
+import io.postcopy.engine.port.PageSink;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The source's side of post-copy: serves pages of the frozen guest memory on demand and streams the rest in the
+ * background, each page exactly once (a {@code sent} bitmap claimed with CAS), all-zero pages as a zero
+ * encoding. The background stream starts from the page after the latest demand request (spatial locality),
+ * wrapping around, so it runs just ahead of where the guest is faulting.
+ *
+ * <p>Thread-safe: demand requests (urgent channel) and the background stream run on different threads.
+ * The memory must not change while this serves it (the source VM is paused).
+ */
+public final class SourcePageServer {
+    private final GuestMemory memory;
+    private final PageBitmap sent;
+    private final PageDigests digests;
+    private final AtomicLong backgroundCursor = new AtomicLong();
+    private final AtomicLong demandPages = new AtomicLong();
+    private final AtomicLong backgroundPages = new AtomicLong();
+    private final AtomicLong zeroPages = new AtomicLong();
+    private final AtomicLong alreadySent = new AtomicLong();
+    private final AtomicLong delivered = new AtomicLong();
+
+    /** Serves {@code frozenMemory}; nothing has been sent yet. */
+    public SourcePageServer(GuestMemory frozenMemory) {
+        this.memory = frozenMemory;
+        this.sent = new PageBitmap(frozenMemory.pageCount());
+        this.digests = new PageDigests(frozenMemory.pageCount());
+    }
+
+    /** The memory served. */
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    /**
+     * Sends page {@code pageIndex} to {@code sink} unless it was already sent, and moves the background stream
+     * to continue right after it.
+     *
+     * @return true if the page was sent by this call
+     * @throws io.postcopy.engine.error.PageOutOfRangeException for a bad index (nothing is sent)
+     */
+    public boolean serveDemand(long pageIndex, PageSink sink) {
+        memory.geometry().checkPageIndex(pageIndex);
+        backgroundCursor.set(pageIndex + 1 < memory.pageCount() ? pageIndex + 1 : 0);
+        if (!sent.casSet(pageIndex)) {
+            alreadySent.incrementAndGet();
+            return false;
+        }
+        deliver(pageIndex, sink, PageOrigin.DEMAND);
+        return true;
+    }
+
+    /**
+     * Sends up to {@code maxPages} pages that were not sent yet, starting at the background cursor.
+     *
+     * @return the number sent; 0 once every page has been sent
+     */
+    public int pushBackground(PageSink sink, int maxPages) {
+        int pushed = 0;
+        while (pushed < maxPages) {
+            long pageIndex = claimNextUnsent();
+            if (pageIndex < 0) {
+                break;
+            }
+            deliver(pageIndex, sink, PageOrigin.BACKGROUND);
+            pushed++;
+        }
+        return pushed;
+    }
+
+    /**
+     * Claims the next unsent page for the caller to send itself (a transport that batches contiguous pages).
+     *
+     * @return the page index, or -1 once every page has been claimed
+     */
+    public long claimNextUnsent() {
+        while (true) {
+            long from = backgroundCursor.get();
+            long pageIndex = sent.nextClear(from);
+            if (pageIndex < 0 && from > 0) {
+                pageIndex = sent.nextClear(0);
+            }
+            if (pageIndex < 0) {
+                return -1;
+            }
+            backgroundCursor.compareAndSet(from, pageIndex + 1 < memory.pageCount() ? pageIndex + 1 : 0);
+            if (sent.casSet(pageIndex)) {
+                return pageIndex;
+            }
+        }
+    }
+
+    /** True once every page has been sent. */
+    public boolean isAllSent() {
+        return sent.isFull();
+    }
+
+    /** Pages sent so far. */
+    public long sentPageCount() {
+        return sent.cardinality();
+    }
+
+    /** Digests of the pages as they were sent. */
+    public PageDigests digests() {
+        return digests;
+    }
+
+    /** Non-zero pages sent for demand requests. */
+    public long demandPages() {
+        return demandPages.get();
+    }
+
+    /** Non-zero pages sent by the background stream (or precopy). */
+    public long backgroundPages() {
+        return backgroundPages.get();
+    }
+
+    /** Pages sent as a zero encoding, whatever their origin. */
+    public long zeroPages() {
+        return zeroPages.get();
+    }
+
+    /** Demand requests for pages that had already been sent. */
+    public long requestsForSentPages() {
+        return alreadySent.get();
+    }
+
+    /**
+     * Reads a claimed page, records its digest and hands it to {@code sink}, as a zero page if it is all zeros.
+     * Public for transports that claim pages themselves.
+     */
+    public void deliver(long pageIndex, PageSink sink, PageOrigin origin) {
+        MemorySegment page = memory.page(pageIndex);
+        digests.record(pageIndex, page);
+        if (isZero(page)) {
+            zeroPages.incrementAndGet();
+            sink.onZeroPage(pageIndex, origin);
+        } else {
+            (origin == PageOrigin.DEMAND ? demandPages : backgroundPages).incrementAndGet();
+            sink.onPage(pageIndex, page, origin);
+        }
+        delivered.incrementAndGet();
+    }
+
+    /**
+     * True once every page has been handed to a sink and its digest recorded (not merely claimed): the moment
+     * the digest table is final.
+     */
+    public boolean isAllDelivered() {
+        return delivered.get() == memory.pageCount();
+    }
+
+    /** True if every byte of {@code page} is zero. */
+    public static boolean isZero(MemorySegment page) {
+        long words = page.byteSize() / 8;
+        for (long w = 0; w < words; w++) {
+            if (page.getAtIndex(ValueLayout.JAVA_LONG, w) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

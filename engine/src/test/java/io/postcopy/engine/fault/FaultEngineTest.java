@@ -1,0 +1,160 @@
+package io.postcopy.engine.fault;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PageOutOfRangeException;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.memory.MemoryGeometry;
+import io.postcopy.engine.port.PageSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FaultEngineTest {
+    private static final MemoryGeometry GEOMETRY = new MemoryGeometry(64 * 4096, 4096);
+
+    private static FaultEngine engine(int asyncCapacity) {
+        return new FaultEngine(FaultEngineContext.of(GEOMETRY, 4, asyncCapacity));
+    }
+
+    @Test
+    void shouldRejectOutOfRangeIndexWhenMarkingCached() {
+        try (FaultEngine engine = engine(8)) {
+            PageOutOfRangeException e = assertThrows(PageOutOfRangeException.class, () -> engine.markCached(64));
+            assertEquals(ErrorCode.PAGE_OUT_OF_RANGE, e.code());
+            assertTrue(e.getMessage().contains("pageIndex=64 (expected: 0 <= pageIndex < pageCount=64)"));
+            assertThrows(PageOutOfRangeException.class, () -> engine.markCached(-1));
+        }
+    }
+
+    @Test
+    void shouldTreatAlreadyCachedPageAsNoOp() {
+        try (FaultEngine engine = engine(8)) {
+            assertTrue(engine.markCached(5));
+            assertFalse(engine.markCached(5));
+            assertEquals(1, engine.cachedPageCount());
+        }
+    }
+
+    @Test
+    void shouldRejectWholeBatchWhenOneIndexIsOutOfRange() {
+        try (FaultEngine engine = engine(8)) {
+            long[] batch = {1, 2, 999, 3};
+            assertThrows(PageOutOfRangeException.class, () -> engine.markCached(batch, batch.length));
+            assertEquals(0, engine.cachedPageCount(), "nothing of a rejected batch is applied");
+            assertEquals(2, engine.markCached(new long[] {1, 2, 2}, 3), "duplicates within a batch count once");
+        }
+    }
+
+    @Test
+    void shouldApplyBackPressureWhenAsyncQueueIsFull() {
+        try (FaultEngine engine = engine(2)) {
+            assertEquals(FaultEngine.AsyncResult.QUEUED, engine.requestAsync(1));
+            assertEquals(FaultEngine.AsyncResult.QUEUED, engine.requestAsync(2));
+            assertEquals(FaultEngine.AsyncResult.QUEUE_FULL, engine.requestAsync(3));
+            assertFalse(engine.faultedBitmap().lvIsSet(3), "a refused request leaves no trace");
+            assertEquals(FaultEngine.AsyncResult.ALREADY_REQUESTED, engine.requestAsync(1));
+            engine.markCached(4);
+            assertEquals(FaultEngine.AsyncResult.ALREADY_CACHED, engine.requestAsync(4));
+        }
+    }
+
+    @Test
+    void shouldDrainAsyncRequestsToSourceInBatches() throws InterruptedException {
+        ConcurrentLinkedQueue<Long> requested = new ConcurrentLinkedQueue<>();
+        try (FaultEngine engine = engine(16)) {
+            engine.attachSource(new PageSource() {
+                @Override
+                public void requestDemand(long pageIndex) {
+                    throw new AssertionError("no demand request expected");
+                }
+
+                @Override
+                public void requestPrefetch(long[] pageIndexes, int count) {
+                    for (int i = 0; i < count; i++) {
+                        requested.add(pageIndexes[i]);
+                    }
+                }
+            });
+            for (long p = 10; p < 20; p++) {
+                engine.requestAsync(p);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (requested.size() < 10 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(10, requested.size());
+        }
+    }
+
+    @Test
+    void shouldReaskOutstandingPagesWhenSourceIsReattached() {
+        ConcurrentLinkedQueue<Long> asked = new ConcurrentLinkedQueue<>();
+        try (FaultEngine engine = engine(16)) {
+            engine.requestAsync(7);
+            engine.requestAsync(9);
+            engine.markCached(9);
+            engine.attachSource(new PageSource() {
+                @Override
+                public void requestDemand(long pageIndex) {
+                    asked.add(pageIndex);
+                }
+
+                @Override
+                public void requestPrefetch(long[] pageIndexes, int count) {
+                    for (int i = 0; i < count; i++) {
+                        asked.add(pageIndexes[i]);
+                    }
+                }
+            });
+            assertTrue(asked.contains(7L), "requested but missing: asked again");
+            assertFalse(asked.contains(9L), "present pages are not asked for");
+        }
+    }
+
+    @Test
+    void shouldRejectBadSettingsBeforeStarting() {
+        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(PostcopyException.class,
+            () -> new FaultEngine(FaultEngineContext.of(GEOMETRY, 0, 8))).code());
+        assertThrows(PostcopyException.class, () -> new FaultEngine(FaultEngineContext.of(GEOMETRY, 4, 0)));
+        assertThrows(PostcopyException.class, () -> FaultEngineContext.of(GEOMETRY, 4, 8).withFaultTimeoutNs(0));
+    }
+
+    @Test
+    void shouldRejectSlotOutOfRangeWhenVcpuFaults() {
+        try (FaultEngine engine = engine(8)) {
+            PostcopyException e = assertThrows(PostcopyException.class, () -> engine.awaitPage(4, 1));
+            assertTrue(e.getMessage().contains("slot=4"), e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldCountFaultsAndCoalescedFaultsInMicrometer() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        FaultEngine engine = new FaultEngine(FaultEngineContext.of(GEOMETRY, 4, 8).withRegistry(registry));
+        try (engine) {
+            engine.attachSource(new PageSource() {
+                @Override
+                public void requestDemand(long pageIndex) {
+                    engine.markCached(pageIndex);
+                }
+
+                @Override
+                public void requestPrefetch(long[] pageIndexes, int count) {
+                }
+            });
+            engine.awaitPage(0, 3);
+            engine.awaitPage(1, 3);
+            assertEquals(1.0, registry.counter("postcopy.faults").count());
+            assertEquals(1.0, registry.counter("postcopy.pages.cached").count());
+            assertEquals(1L, registry.get("postcopy.fault.latency").timer().count());
+            assertEquals(1L, registry.get("postcopy.vcpu.blocktime").tag("vcpu", "0").timer().count());
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.postcopy.protocol;
+
+/**
+ * What a connection of a session carries (PROTOCOL.md, "Connections"). One session may use several TCP
+ * connections, all presenting the same session id: the CONTROL one first, then (with {@link
+ * Feature#URGENT_CHANNEL}) one URGENT and one BACKGROUND connection.
+ */
+public enum ConnectionRole {
+    /** Handshake, state transfer, discards, digests, completion; all traffic if there is no other connection. */
+    CONTROL(1),
+    /** Demand page requests and their PAGE_DATA answers, never behind background traffic. */
+    URGENT(2),
+    /** The source's background page stream and prefetch requests. */
+    BACKGROUND(3);
+
+    private final int wireValue;
+
+    ConnectionRole(int wireValue) {
+        this.wireValue = wireValue;
+    }
+
+    /** The u8 on the wire. */
+    public int wireValue() {
+        return wireValue;
+    }
+
+    /** The role of a wire value, or {@code null} if unknown. */
+    public static ConnectionRole fromWireValue(int wireValue) {
+        for (ConnectionRole role : values()) {
+            if (role.wireValue == wireValue) {
+                return role;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,100 @@
+package io.postcopy.transport;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.protocol.Complete;
+import io.postcopy.protocol.DeviceStateChunk;
+import io.postcopy.protocol.ErrorMessage;
+import io.postcopy.protocol.HandshakeAnswer;
+import io.postcopy.protocol.HandshakeNegotiator;
+import io.postcopy.protocol.HandshakeRequest;
+import io.postcopy.protocol.Message;
+import io.postcopy.protocol.NegotiatedSession;
+import io.postcopy.protocol.PageData;
+import io.postcopy.protocol.PageDigests;
+import io.postcopy.protocol.Ping;
+import io.postcopy.protocol.Pong;
+import io.postcopy.protocol.ProtocolErrorCode;
+import io.postcopy.protocol.ProtocolException;
+import io.postcopy.protocol.Switchover;
+import io.postcopy.protocol.VcpuState;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Every destination connection's handler: the first message must be the HANDSHAKE_ANSWER to {@code sent}; it is
+ * checked and the decoder switches to the session's context on this event loop, before the next frame. After
+ * that, pages are installed on this thread (the receiving thread installs, shared/DESIGN.md) and the rest goes to
+ * the session. One instance per channel.
+ */
+final class DestinationChannelHandler extends SimpleChannelInboundHandler<Message> {
+    private final HandshakeRequest sent;
+    private final DestinationSession session;
+    private final CompletableFuture<NegotiatedSession> negotiated = new CompletableFuture<>();
+
+    DestinationChannelHandler(HandshakeRequest sent, DestinationSession session) {
+        this.sent = sent;
+        this.session = session;
+    }
+
+    /** Completes with the negotiated session, or exceptionally if refused or the connection fails first. */
+    CompletableFuture<NegotiatedSession> negotiated() {
+        return negotiated;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.writeAndFlush(sent);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+        if (!negotiated.isDone()) {
+            if (!(message instanceof HandshakeAnswer answer)) {
+                throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE, message.type()
+                    + " before the handshake answer");
+            }
+            NegotiatedSession accepted = HandshakeNegotiator.accept(sent, answer);
+            Pipelines.enterSession(ctx.pipeline(), accepted.decodeContext());
+            negotiated.complete(accepted);
+            return;
+        }
+        switch (message) {
+            case PageData page -> session.onPage(page);
+            case Switchover switchover -> session.onSwitchover(switchover);
+            case DeviceStateChunk chunk -> session.onDeviceState(chunk);
+            case VcpuState state -> session.onVcpuState(state);
+            case PageDigests digests -> session.onDigests(digests);
+            case Complete complete -> session.onComplete();
+            case Ping ping -> ctx.writeAndFlush(new Pong(ping.nonce()));
+            case Pong pong -> { }
+            case ErrorMessage error -> session.fail(ControlChannelHandler.peerError(error));
+            default -> throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
+                message.type() + " sent to the destination");
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        PostcopyException lost = new PostcopyException(ErrorCode.PEER_GONE, sent.role()
+            + " connection to the source closed" + (negotiated.isDone() ? "" : " during the handshake"));
+        negotiated.completeExceptionally(lost);
+        session.onConnectionClosed(lost);
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause.getCause() instanceof ProtocolException p ? p : cause;
+        PostcopyException failure = root instanceof ProtocolException p
+            ? new PostcopyException(ErrorCode.fromWireValue(p.code().wireValue()), p.getMessage(), p)
+            : root instanceof PostcopyException pe ? pe
+            : new PostcopyException(ErrorCode.INTERNAL, root.toString(), root);
+        negotiated.completeExceptionally(failure);
+        session.fail(failure);
+        ctx.fireExceptionCaught(cause);
+    }
+}

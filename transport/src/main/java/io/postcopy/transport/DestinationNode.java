@@ -1,0 +1,216 @@
+package io.postcopy.transport;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.postcopy.engine.backend.FaultBackend;
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.fault.FaultEngineContext;
+import io.postcopy.engine.fault.FaultListener;
+import io.postcopy.engine.memory.MemoryGeometry;
+import io.postcopy.engine.migration.DestinationPageSink;
+import io.postcopy.engine.migration.MigrationReport;
+import io.postcopy.engine.vm.SimulatedVm;
+import io.postcopy.engine.vm.Workload;
+import io.postcopy.engine.vm.WorkloadCheck;
+import io.postcopy.engine.vm.Workloads;
+import io.postcopy.protocol.ConnectionRole;
+import io.postcopy.protocol.Feature;
+import io.postcopy.protocol.Features;
+import io.postcopy.protocol.HandshakeRequest;
+import io.postcopy.protocol.NegotiatedSession;
+import io.postcopy.protocol.Protocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A migration destination: connects to a source, receives the VM's resume state, resumes the VM at once on empty
+ * memory whose faults are served over the urgent connection, installs background pages as they stream in, and when
+ * every page is present checks the digests and the workload. Every wait has a deadline within the options'
+ * timeout; a source that vanishes, stalls or sends garbage fails the migration with a clear error.
+ */
+public final class DestinationNode {
+    private static final Logger LOG = LoggerFactory.getLogger(DestinationNode.class);
+    /** Features this destination uses, and therefore asks for. */
+    static final long REQUESTED_FEATURES = Features.of(Feature.ZERO_PAGE_ENCODING, Feature.URGENT_CHANNEL,
+        Feature.PAGE_DIGESTS, Feature.DEVICE_STATE);
+    private static final int ASYNC_QUEUE_CAPACITY = 4096;
+
+    private final DestinationOptions options;
+    private final MeterRegistry registry;
+    private final FaultListener listener;
+    private final MigrationProgress progress;
+    private final long deadlineNanos;
+    private final long sessionId = new SecureRandom().nextLong() | 1L;
+    private final DestinationSession session = new DestinationSession();
+    private final NettyTransport transport = NettyTransport.best();
+    private final List<Channel> channels = new ArrayList<>();
+
+    private DestinationNode(DestinationOptions options, MeterRegistry registry, FaultListener listener,
+                            MigrationProgress progress) {
+        this.options = options;
+        this.registry = registry;
+        this.listener = listener;
+        this.progress = progress;
+        this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.timeoutMs());
+    }
+
+    /**
+     * Connects, migrates the VM here, runs it {@code runAfterMs}, verifies it, and returns the result.
+     *
+     * @param faultListener observes every resolved fault (for latency histograms)
+     * @param progress      observes pages installed, about every 100 ms
+     * @throws PostcopyException naming what failed: the connection, the handshake, a deadline, the peer's error
+     */
+    public static DestinationResult migrate(DestinationOptions options, MeterRegistry registry,
+                                            FaultListener faultListener, MigrationProgress progress)
+        throws InterruptedException {
+        return new DestinationNode(options, registry, faultListener, progress).run();
+    }
+
+    private DestinationResult run() throws InterruptedException {
+        EventLoopGroup group = transport.newGroup(2, "dest-io");
+        try {
+            NegotiatedSession control = connect(group, ConnectionRole.CONTROL, 0, 0);
+            await(session.resumeStateReady(), "the source's vCPU states");
+            MemoryGeometry geometry = new MemoryGeometry(control.pageCount() * control.pageSizeInBytes(),
+                control.pageSizeInBytes());
+            VmDescription description = session.description();
+            FaultEngineContext context = FaultEngineContext.of(geometry, description.vcpus(), ASYNC_QUEUE_CAPACITY)
+                .withRegistry(registry).withListener(listener)
+                .withFaultTimeoutNs(TimeUnit.MILLISECONDS.toNanos(options.timeoutMs()));
+            try (FaultBackend backend = options.backendFactory().apply(context)) {
+                DestinationPageSink sink = session.attach(backend);
+                connect(group, ConnectionRole.URGENT, geometry.pageSize(), geometry.pageCount());
+                connect(group, ConnectionRole.BACKGROUND, geometry.pageSize(), geometry.pageCount());
+                backend.engine().attachSource(new RemotePageSource(channels.get(1)));
+                return runVm(backend, sink, description);
+            }
+        } finally {
+            session.finish();
+            for (Channel channel : channels) {
+                channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+            }
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private DestinationResult runVm(FaultBackend backend, DestinationPageSink sink, VmDescription description)
+        throws InterruptedException {
+        Workload workload = Workloads.create(description.workload());
+        long stopEpochNs = session.switchover().sourceStopEpochNs();
+        try (SimulatedVm vm = new SimulatedVm("dest", backend::vcpuAccessor, workload, session.vcpuStates(),
+            EpochClock::nowNanos)) {
+            vm.start();
+            LOG.info("destination VM resumed with {} vCPUs running '{}'", description.vcpus(), description.workload());
+            long pageCount = backend.memory().pageCount();
+            while (!backend.engine().isComplete()) {
+                failIfFailed(vm);
+                progress.onProgress(backend.engine().cachedPageCount(), pageCount);
+                sleepUntilDeadline(100, "every page to arrive (" + backend.engine().cachedPageCount() + " of "
+                    + pageCount + " so far)");
+            }
+            long completeEpochNs = EpochClock.nowNanos();
+            progress.onProgress(pageCount, pageCount);
+            await(session.completeReceived(), "the source's COMPLETE");
+            while (vm.firstStepNanos() == 0) {
+                failIfFailed(vm);
+                sleepUntilDeadline(1, "the first vCPU step");
+            }
+            Thread.sleep(options.runAfterMs());
+            vm.pause(TimeUnit.SECONDS.toNanos(10));
+            failIfFailed(vm);
+            session.finish();
+            WorkloadCheck check = workload.verify(backend.hostAccessor(), description.vcpus());
+            MigrationReport report = new MigrationReport(backend.kind().cliName(), backend.memory().lengthInBytes(),
+                backend.memory().pageSize(), sink.arrivals(), (completeEpochNs - stopEpochNs) / 1e6,
+                (vm.firstStepNanos() - stopEpochNs) / 1e6, (long) registry.counter("postcopy.faults").count(),
+                sink.digests().compareWith(session.sourceDigests()), check);
+            return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus());
+        }
+    }
+
+    private NegotiatedSession connect(EventLoopGroup group, ConnectionRole role, int pageSize, long pageCount)
+        throws InterruptedException {
+        HandshakeRequest request = new HandshakeRequest(Protocol.MIN_SUPPORTED_VERSION, Protocol.MAX_SUPPORTED_VERSION,
+            role, REQUESTED_FEATURES, pageSize, pageCount, sessionId);
+        DestinationChannelHandler handler = new DestinationChannelHandler(request, session);
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(transport.socketChannel())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(10_000, remainingMs())))
+            .handler(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel channel) {
+                    Pipelines.install(channel.pipeline(), handler);
+                }
+            });
+        io.netty.channel.ChannelFuture connected = bootstrap.connect(options.host(), options.port()).await();
+        if (!connected.isSuccess()) {
+            throw new PostcopyException(ErrorCode.PEER_GONE, "cannot connect to the source at " + options.host() + ":"
+                + options.port() + ": " + connected.cause().getMessage() + " (is `postcopy source` running there?)",
+                connected.cause());
+        }
+        channels.add(connected.channel());
+        NegotiatedSession negotiated = await(handler.negotiated(), "the " + role + " handshake answer");
+        LOG.info("{} connection: protocol v{}, features {}", role, negotiated.version(),
+            Features.toString(negotiated.grantedFeatures()));
+        return negotiated;
+    }
+
+    private <T> T await(CompletableFuture<T> future, String what) throws InterruptedException {
+        try {
+            return CompletableFuture.anyOf(future, session.failure())
+                .thenApply(ignored -> future.join())
+                .get(Math.max(1, remainingMs()), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c ? c.getCause()
+                : e.getCause();
+            if (cause instanceof PostcopyException p) {
+                throw p;
+            }
+            throw new PostcopyException(ErrorCode.INTERNAL, "waiting for " + what + ": " + cause, cause);
+        } catch (TimeoutException e) {
+            throw new PostcopyException(ErrorCode.TIMEOUT, "no " + what + " within the " + options.timeoutMs()
+                + " ms deadline; the source is stalled or unreachable");
+        }
+    }
+
+    private void failIfFailed(SimulatedVm vm) {
+        if (session.failure().isCompletedExceptionally()) {
+            try {
+                session.failure().join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof PostcopyException p ? p
+                    : new PostcopyException(ErrorCode.INTERNAL, e.getCause().toString(), e.getCause());
+            }
+        }
+        vm.failure().ifPresent(f -> {
+            throw new PostcopyException(ErrorCode.INTERNAL, "a destination vCPU failed: " + f.getMessage(), f);
+        });
+    }
+
+    private void sleepUntilDeadline(long millis, String what) throws InterruptedException {
+        if (remainingMs() <= 0) {
+            throw new PostcopyException(ErrorCode.TIMEOUT, "timed out after " + options.timeoutMs()
+                + " ms waiting for " + what);
+        }
+        Thread.sleep(Math.min(millis, Math.max(1, remainingMs())));
+    }
+
+    private long remainingMs() {
+        return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+    }
+}

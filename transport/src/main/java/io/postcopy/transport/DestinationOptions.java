@@ -1,0 +1,35 @@
+package io.postcopy.transport;
+
+import io.postcopy.engine.backend.FaultBackend;
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.fault.FaultEngineContext;
+
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Settings of a migration destination.
+ *
+ * @param host             the source's address
+ * @param port             the source's port
+ * @param backendFactory   creates the fault backend for the geometry the source announces
+ * @param runAfterMs       how long the migrated VM keeps running after the last page arrived, before the
+ *                         workload's self-check
+ * @param timeoutMs        upper bound on the whole migration; every network wait has a deadline within it
+ */
+public record DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
+                                 long runAfterMs, long timeoutMs) {
+    /** Validates every range before anything starts. */
+    public DestinationOptions {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(backendFactory, "backendFactory");
+        if (port < 1 || port > 65535) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "port=" + port + " (expected: 1..65535)");
+        }
+        if (runAfterMs < 0 || timeoutMs <= 0) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "runAfterMs=" + runAfterMs + ", timeoutMs="
+                + timeoutMs + " (expected: runAfterMs >= 0, timeoutMs > 0)");
+        }
+    }
+}

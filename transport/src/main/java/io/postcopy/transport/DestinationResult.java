@@ -1,0 +1,14 @@
+package io.postcopy.transport;
+
+import io.postcopy.engine.migration.MigrationReport;
+
+/**
+ * What a destination learned from one migration.
+ *
+ * @param report        pages, timings, integrity and the workload's check
+ * @param transportName "epoll" or "nio"
+ * @param workload      the workload the migrated VM runs
+ * @param vcpus         number of vCPUs migrated
+ */
+public record DestinationResult(MigrationReport report, String transportName, String workload, int vcpus) {
+}

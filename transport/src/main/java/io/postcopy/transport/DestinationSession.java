@@ -1,0 +1,171 @@
+package io.postcopy.transport;
+
+import io.postcopy.engine.backend.FaultBackend;
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.migration.DestinationPageSink;
+import io.postcopy.engine.migration.PageDigests;
+import io.postcopy.engine.vm.VcpuState;
+import io.postcopy.protocol.DeviceStateChunk;
+import io.postcopy.protocol.PageData;
+import io.postcopy.protocol.PageEncoding;
+import io.postcopy.protocol.Switchover;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The destination's half of one session, fed by its connections' event loops: collects the resume state (switchover,
+ * machine description, vCPU states), installs arriving pages, keeps the source's digest table and notes COMPLETE.
+ * Any failure completes {@link #failure()}, which every wait of the migration watches. Thread-safe.
+ */
+final class DestinationSession {
+    private final CompletableFuture<Void> resumeStateReady = new CompletableFuture<>();
+    private final CompletableFuture<Void> completeReceived = new CompletableFuture<>();
+    private final CompletableFuture<Void> failure = new CompletableFuture<>();
+    private final List<VcpuState> vcpuStates = new ArrayList<>();
+    private volatile Switchover switchover;
+    private volatile VmDescription description;
+    private volatile DestinationPageSink sink;
+    private volatile PageDigests sourceDigests;
+    private volatile long digestsReceived;
+    private volatile boolean finished;
+
+    /** Completes when the VM can resume: switchover, machine description and every vCPU state are in. */
+    CompletableFuture<Void> resumeStateReady() {
+        return resumeStateReady;
+    }
+
+    /** Completes when the source said it sent every page (COMPLETE) after the whole digest table. */
+    CompletableFuture<Void> completeReceived() {
+        return completeReceived;
+    }
+
+    /** Completes exceptionally on the session's first failure; never completes normally. */
+    CompletableFuture<Void> failure() {
+        return failure;
+    }
+
+    Switchover switchover() {
+        return switchover;
+    }
+
+    VmDescription description() {
+        return description;
+    }
+
+    synchronized List<VcpuState> vcpuStates() {
+        return List.copyOf(vcpuStates);
+    }
+
+    PageDigests sourceDigests() {
+        return sourceDigests;
+    }
+
+    /** Starts installing pages into {@code backend}; from here on pages may arrive. */
+    DestinationPageSink attach(FaultBackend backend) {
+        sourceDigests = new PageDigests(backend.memory().pageCount());
+        sink = new DestinationPageSink(backend);
+        return sink;
+    }
+
+    /** The migration is over: connections closing from now on are expected. */
+    void finish() {
+        finished = true;
+    }
+
+    void onPage(PageData page) {
+        try {
+            DestinationPageSink target = sink;
+            if (target == null) {
+                throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "PAGE_DATA before the VM was set up");
+            }
+            if (page.encoding() == PageEncoding.ZERO) {
+                target.onZeroPage(page.pageIndex(), ChannelPageSink.engineOrigin(page.origin()));
+            } else {
+                MemorySegment content = MemorySegment.ofBuffer(page.content().nioBuffer());
+                target.onPage(page.pageIndex(), content, ChannelPageSink.engineOrigin(page.origin()));
+            }
+        } finally {
+            page.release();
+        }
+    }
+
+    void onSwitchover(Switchover message) {
+        if (switchover != null) {
+            throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "a second SWITCHOVER");
+        }
+        switchover = message;
+        checkResumeState();
+    }
+
+    void onDeviceState(DeviceStateChunk chunk) {
+        if (!VmDescription.DEVICE_NAME.equals(chunk.deviceName()) || !chunk.last() || chunk.sequence() != 0) {
+            throw new PostcopyException(ErrorCode.DEVICE_STATE, "unexpected device state for '" + chunk.deviceName()
+                + "' (this destination knows only the single-chunk '" + VmDescription.DEVICE_NAME + "')");
+        }
+        description = VmDescription.fromBytes(chunk.data());
+        checkResumeState();
+    }
+
+    void onVcpuState(io.postcopy.protocol.VcpuState message) {
+        VcpuState state = VcpuState.fromBytes(message.state());
+        if (state.vcpuId() != message.vcpuId()) {
+            throw new PostcopyException(ErrorCode.MALFORMED_FRAME, "VCPU_STATE for vCPU " + message.vcpuId()
+                + " carries the state of vCPU " + state.vcpuId());
+        }
+        synchronized (this) {
+            vcpuStates.add(state);
+            vcpuStates.sort(Comparator.comparingInt(VcpuState::vcpuId));
+        }
+        checkResumeState();
+    }
+
+    void onDigests(io.postcopy.protocol.PageDigests message) {
+        PageDigests table = sourceDigests;
+        if (table == null || message.firstPageIndex() + message.size() > table.pageCount()) {
+            throw new PostcopyException(ErrorCode.PAGE_OUT_OF_RANGE, "PAGE_DIGESTS for pages "
+                + message.firstPageIndex() + ".." + (message.firstPageIndex() + message.size()) + " of "
+                + (table == null ? 0 : table.pageCount()));
+        }
+        for (int i = 0; i < message.size(); i++) {
+            table.recordDigest(message.firstPageIndex() + i, message.digestAt(i));
+        }
+        digestsReceived += message.size();
+    }
+
+    void onComplete() {
+        if (sourceDigests == null || digestsReceived != sourceDigests.pageCount()) {
+            fail(new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "COMPLETE after " + digestsReceived
+                + " page digests (expected: all of them first)"));
+            return;
+        }
+        completeReceived.complete(null);
+    }
+
+    void fail(PostcopyException cause) {
+        failure.completeExceptionally(cause);
+    }
+
+    void onConnectionClosed(PostcopyException cause) {
+        if (!finished) {
+            fail(cause);
+        }
+    }
+
+    private synchronized void checkResumeState() {
+        Switchover s = switchover;
+        if (s == null || description == null || vcpuStates.size() < s.vcpuCount()) {
+            return;
+        }
+        if (vcpuStates.size() > s.vcpuCount() || vcpuStates.getLast().vcpuId() != s.vcpuCount() - 1) {
+            fail(new PostcopyException(ErrorCode.MALFORMED_FRAME, "vCPU states " + vcpuStates + " for "
+                + s.vcpuCount() + " vCPUs"));
+            return;
+        }
+        resumeStateReady.complete(null);
+    }
+}

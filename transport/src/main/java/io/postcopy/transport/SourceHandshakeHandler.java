@@ -1,0 +1,86 @@
+package io.postcopy.transport;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.protocol.ConnectionRole;
+import io.postcopy.protocol.HandshakeAnswer;
+import io.postcopy.protocol.HandshakeNegotiator;
+import io.postcopy.protocol.HandshakeRequest;
+import io.postcopy.protocol.Message;
+import io.postcopy.protocol.ProtocolErrorCode;
+import io.postcopy.protocol.ProtocolException;
+import io.postcopy.protocol.SourceCapabilities;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The first handler of every source connection: answers the handshake, then replaces itself with the handler for
+ * the connection's role. A CONTROL handshake starts the session (the source VM stops here); URGENT and BACKGROUND
+ * handshakes join it by session id. Anything but a handshake first is a protocol error. One instance per channel.
+ */
+final class SourceHandshakeHandler extends SimpleChannelInboundHandler<Message> {
+    private static final Logger LOG = LoggerFactory.getLogger(SourceHandshakeHandler.class);
+
+    private final SourceNode node;
+
+    SourceHandshakeHandler(SourceNode node) {
+        this.node = node;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+        if (!(message instanceof HandshakeRequest request)) {
+            throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
+                message.type() + " before the handshake");
+        }
+        SourceCapabilities capabilities = node.capabilities();
+        HandshakeAnswer answer = HandshakeNegotiator.answer(request, capabilities, node::isOpenSession);
+        if (answer.isAccepted() && request.role() == ConnectionRole.CONTROL && node.hasSession()) {
+            answer = refuse(answer, ProtocolErrorCode.UNEXPECTED_MESSAGE);
+        }
+        if (!answer.isAccepted()) {
+            LOG.warn("refused a {} handshake from {}: {}", request.role(), ctx.channel().remoteAddress(),
+                answer.refusalCode());
+            ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        try {
+            switch (request.role()) {
+                case CONTROL -> {
+                    SourceSession session = node.openSession(ctx.channel(), answer);
+                    enter(ctx, session, answer, new ControlChannelHandler(session));
+                    session.sendResumeState();
+                }
+                case URGENT -> {
+                    SourceSession session = node.session();
+                    enter(ctx, session, answer, new PageRequestHandler(session));
+                }
+                case BACKGROUND -> {
+                    SourceSession session = node.session();
+                    BackgroundStreamHandler stream = new BackgroundStreamHandler(session);
+                    enter(ctx, session, answer, stream);
+                    stream.start(ctx.pipeline().context(stream));
+                }
+                default -> throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
+                    "role " + request.role());
+            }
+        } catch (PostcopyException e) {
+            ctx.writeAndFlush(refuse(answer, ProtocolErrorCode.INTERNAL)).addListener(ChannelFutureListener.CLOSE);
+            throw e;
+        }
+    }
+
+    private static void enter(ChannelHandlerContext ctx, SourceSession session, HandshakeAnswer answer,
+                              io.netty.channel.ChannelHandler roleHandler) {
+        Pipelines.enterSession(ctx.pipeline(), session.decodeContext());
+        ctx.pipeline().replace(ctx.handler(), Pipelines.HANDLER, roleHandler);
+        ctx.writeAndFlush(answer);
+    }
+
+    private static HandshakeAnswer refuse(HandshakeAnswer accepted, ProtocolErrorCode code) {
+        return new HandshakeAnswer(code.wireValue(), accepted.acceptedVersion(), accepted.sessionId(), 0,
+            accepted.pageSizeInBytes(), accepted.pageCount());
+    }
+}
