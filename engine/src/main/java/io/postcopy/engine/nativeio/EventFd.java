@@ -21,6 +21,9 @@ public final class EventFd implements AutoCloseable {
     private static final MethodHandle EVENTFD = Libc.downcall("eventfd", FunctionDescriptor.of(ValueLayout.JAVA_INT,
         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
+    /** The value every signal adds; shared by all threads, never written after init (not in the CallFrame). */
+    private static final MemorySegment ONE = one();
+
     private final int fd;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -56,9 +59,13 @@ public final class EventFd implements AutoCloseable {
         if (closed.get()) {
             return;
         }
-        MemorySegment one = CallFrame.current().struct.asSlice(0, 8);
+        Fds.write(fd, ONE);
+    }
+
+    private static MemorySegment one() {
+        MemorySegment one = Arena.global().allocate(ValueLayout.JAVA_LONG);
         one.set(ValueLayout.JAVA_LONG, 0, 1L);
-        Fds.write(fd, one);
+        return one;
     }
 
     /** Closes the descriptor. Idempotent. */
