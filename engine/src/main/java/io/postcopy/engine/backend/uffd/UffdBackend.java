@@ -171,7 +171,7 @@ public final class UffdBackend implements FaultBackend {
             throw new IllegalArgumentException("content of " + content.byteSize() + " bytes for a page of "
                 + geometry.pageSize());
         }
-        return installer.installArriving(pageIndex, content) == UffdInstaller.INSTALLED;
+        return installer.installArriving(pageIndex, content, 1) == 1;
     }
 
     /**
@@ -190,14 +190,14 @@ public final class UffdBackend implements FaultBackend {
             throw new IllegalArgumentException("content of " + contiguousContent.byteSize() + " bytes for "
                 + pageCount + " pages of " + geometry.pageSize());
         }
-        return installer.installArrivingRun(firstPageIndex, contiguousContent, pageCount);
+        return installer.installArriving(firstPageIndex, contiguousContent, pageCount);
     }
 
     /** {@inheritDoc} <p>{@code UFFDIO_ZEROPAGE}; dropped for a guest-discarded page (it is zero-filled locally). */
     @Override
     public boolean installZeroPage(long pageIndex) {
         geometry.checkPageIndex(pageIndex);
-        return installer.installArriving(pageIndex, null) == UffdInstaller.INSTALLED;
+        return installer.installArriving(pageIndex, null, 1) == 1;
     }
 
     @Override
@@ -237,6 +237,11 @@ public final class UffdBackend implements FaultBackend {
     /** Arriving pages dropped because the guest had discarded them ({@code postcopy.uffd.pages.dropped}). */
     public long droppedPageCount() {
         return installer.droppedPageCount();
+    }
+
+    /** The userfaultfd's descriptor, for tests that watch its queue (package-private on purpose). */
+    int uffdFd() {
+        return uffd.fd();
     }
 
     /** How the userfaultfd was opened (for reports). */

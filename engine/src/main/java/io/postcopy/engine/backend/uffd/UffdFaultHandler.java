@@ -68,7 +68,9 @@ final class UffdFaultHandler implements Runnable {
 
     /** Starts the agent on a new platform daemon thread. */
     void start() {
-        thread = Thread.ofPlatform().name("postcopy-uffd-handler").daemon().start(this);
+        thread = Thread.ofPlatform().name("postcopy-uffd-handler").daemon().unstarted(this);
+        installer.setHandlerThread(thread);
+        thread.start();
     }
 
     /** True while the agent thread runs. */
@@ -109,7 +111,7 @@ final class UffdFaultHandler implements Runnable {
             Poll poll = new Poll(arena, uffd.fd(), wakeup.fd());
             while (running) {
                 if (doWork(buffer) == 0) {
-                    poll.await(deferred.isEmpty() ? IDLE_POLL_MS : RETRY_POLL_MS);
+                    poll.await(deferred.isEmpty() && !installer.hasPending() ? IDLE_POLL_MS : RETRY_POLL_MS);
                     if (poll.isBroken(UFFD)) {
                         throw new IllegalStateException("userfaultfd reported revents=" + poll.revents(UFFD));
                     }
@@ -128,15 +130,32 @@ final class UffdFaultHandler implements Runnable {
      * @return how many messages and retries were handled; 0 means idle
      */
     int doWork(MemorySegment buffer) {
-        int n = uffd.readMessages(buffer);
+        int n;
+        // Read and apply discards under the exclusive remove lock (see UffdPageStates.removeLock); then handle
+        // faults, which may install inline and so take the lock shared. Discards first is a valid order: a
+        // fault and a discard of the same page in one batch were concurrent, and zeros are an answer to both.
+        long stamp = states.removeLock.writeLock();
+        try {
+            n = uffd.readMessages(buffer);
+            for (int i = 0; i < n; i++) {
+                if (message.wrap(buffer, i).event() != UffdStructs.UFFD_EVENT_PAGEFAULT) {
+                    onMessage(message);
+                }
+            }
+        } finally {
+            states.removeLock.unlockWrite(stamp);
+        }
         for (int i = 0; i < n; i++) {
-            onMessage(message.wrap(buffer, i));
+            if (message.wrap(buffer, i).event() == UffdStructs.UFFD_EVENT_PAGEFAULT) {
+                onMessage(message);
+            }
         }
         int retries = deferred.size();
         for (int i = 0; i < retries; i++) {
             resolveFault(deferred.poll());
         }
-        return n + (deferred.size() < retries ? retries - deferred.size() : 0);
+        int completed = installer.hasPending() ? installer.retryPending() : 0;
+        return n + completed + (deferred.size() < retries ? retries - deferred.size() : 0);
     }
 
     private void onMessage(UffdMessage msg) {

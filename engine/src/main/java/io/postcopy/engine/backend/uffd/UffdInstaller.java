@@ -12,6 +12,8 @@ import io.postcopy.engine.nativeio.Userfaultfd;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Exactly one install of a page copies: the caller must win the page's {@code installing} claim first. A
  * page (or 4 KiB part of one) the kernel reports as already present ({@code EEXIST}) is never overwritten.
- * Content for a guest-discarded page is dropped.
+ * Content for a guest-discarded page is dropped; see {@link UffdPageStates#removeLock} for how that is ordered
+ * against the kernel's zap.
  *
  * <p>Thread-safe: called by receiving threads, the fault handler and host accessors at once.
  */
@@ -30,8 +33,6 @@ final class UffdInstaller {
     static final int INSTALLED = 0;
     /** The page was present already, or another install holds it: a duplicate, nothing changed. */
     static final int PRESENT = 1;
-    /** The content was for a guest-discarded page and was dropped (zeros were installed instead if needed). */
-    static final int DROPPED = 2;
     /** The mm is changing (EAGAIN) and the caller may not wait: nothing changed, try again later. */
     static final int RETRY = 3;
     /** The range is no longer registered or mapped. */
@@ -51,7 +52,10 @@ final class UffdInstaller {
     private final MemorySegment zeroPage;
     private final Counter droppedPages;
     private final ThreadLocal<MemorySegment[]> staging = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+    /** Installs that met a changing mm on the handler thread; only the handler thread touches it. */
+    private final ArrayDeque<PendingInstall> pending = new ArrayDeque<>();
     private volatile InstallObserver observer = InstallObserver.NONE;
+    private volatile Thread handlerThread;
 
     UffdInstaller(Userfaultfd uffd, MemorySegment guest, MemoryGeometry geometry, FaultEngine engine,
                   UffdPageStates states, Arena arena, MeterRegistry registry) {
@@ -73,63 +77,81 @@ final class UffdInstaller {
         return (long) droppedPages.count();
     }
 
-    /**
-     * Installs arriving content (or zeros if {@code content} is null) for page {@code pageIndex}. Waits out a
-     * changing mm; never called by the fault handler for arriving content.
-     *
-     * @return {@link #INSTALLED}, {@link #PRESENT}, {@link #DROPPED} or {@link #GONE}
-     */
-    int installArriving(long pageIndex, MemorySegment content) {
-        if (!claimForArrival(pageIndex)) {
-            return states.guestDiscarded.lvIsSet(pageIndex) ? DROPPED : PRESENT;
-        }
-        observer.onInstall(pageIndex, content == null ? zeroPage : content);
-        long filled = fill(page(pageIndex), content == null ? null : source(content), true);
-        return finish(pageIndex, filled);
+    /** Names the fault handler's thread: installs on it never wait for the mm (see {@link #installArriving}). */
+    void setHandlerThread(Thread thread) {
+        this.handlerThread = thread;
     }
 
     /**
-     * Installs a run of arriving pages from one buffer, one {@code UFFDIO_COPY} per run of claimed pages.
+     * Installs arriving content for {@code pageCount} contiguous pages (zeros if {@code content} is null), one
+     * {@code UFFDIO_COPY} per run of pages it claims. Pages present, claimed elsewhere or guest-discarded are
+     * skipped (discarded ones counted as dropped).
      *
-     * @return how many pages this call installed (exact for 4 KiB pages; a 2 MiB page that was partly present
-     *     counts as not installed)
+     * <p>A changing mm (EAGAIN: a REMOVE event is queued) is waited out with the remove lock released, so the
+     * handler can read that event. On the handler thread itself (an in-process source answering inline) it cannot
+     * be waited out: the content is then kept and the fill finished by {@link #retryPending()}, and the pages count
+     * as installed.
+     *
+     * @return how many pages this call installed (exact for 4 KiB pages)
      */
-    int installArrivingRun(long firstPageIndex, MemorySegment content, int pageCount) {
+    int installArriving(long firstPageIndex, MemorySegment content, int pageCount) {
         long pageSize = geometry.pageSize();
+        boolean onHandler = Thread.currentThread() == handlerThread;
+        long deadline = 0;
         int installed = 0;
+        int observedUpTo = 0;
         int i = 0;
-        while (i < pageCount) {
-            if (!claimForArrival(firstPageIndex + i)) {
-                i++;
-                continue;
-            }
-            int runStart = i;
-            do {
-                i++;
-            } while (i < pageCount && claimForArrival(firstPageIndex + i));
-            int runLength = i - runStart;
-            long[] run = new long[runLength];
-            for (int k = 0; k < runLength; k++) {
-                run[k] = firstPageIndex + runStart + k;
-                observer.onInstall(run[k], content.asSlice((runStart + k) * pageSize, pageSize));
-            }
-            MemorySegment source = source(content.asSlice(runStart * pageSize, runLength * pageSize));
-            long filled = fill(guest.asSlice(geometry.pageOffset(run[0]), runLength * pageSize), source, true);
-            if (filled < 0) {
-                for (long p : run) {
-                    states.installing.casClear(p);
+        long stamp = states.removeLock.readLock();
+        try {
+            while (i < pageCount) {
+                if (!claimForArrival(firstPageIndex + i)) {
+                    i++;
+                    continue;
                 }
-                continue;
+                int runStart = i;
+                do {
+                    i++;
+                } while (i < pageCount && claimForArrival(firstPageIndex + i));
+                int runLength = i - runStart;
+                for (int k = Math.max(runStart, observedUpTo); k < i; k++) {
+                    observer.onInstall(firstPageIndex + k,
+                        content == null ? zeroPage : content.asSlice(k * pageSize, pageSize));
+                }
+                observedUpTo = Math.max(observedUpTo, i);
+                MemorySegment source = content == null ? null
+                    : source(content.asSlice(runStart * pageSize, runLength * pageSize));
+                long first = firstPageIndex + runStart;
+                long filled = fill(range(first, runLength), source, false);
+                if (filled == FILL_RETRY && onHandler) {
+                    for (int k = 0; k < runLength; k++) {
+                        pending.add(new PendingInstall(first + k, source == null ? null
+                            : source.asSlice(k * pageSize, pageSize).toArray(ValueLayout.JAVA_BYTE)));
+                    }
+                    installed += runLength;
+                } else if (filled == FILL_RETRY) {
+                    release(first, runLength);
+                    states.removeLock.unlockRead(stamp);
+                    deadline = deadline == 0 ? System.nanoTime() + MM_CHANGING_DEADLINE_NS : deadline;
+                    awaitMmChange(deadline);
+                    stamp = states.removeLock.readLock();
+                    i = runStart; // claim again: the event that changed the mm may have discarded some of them
+                } else if (filled == FILL_GONE) {
+                    release(first, runLength);
+                } else {
+                    markCached(first, runLength);
+                    installed += runLength - (int) ((runLength * pageSize - filled + pageSize - 1) / pageSize);
+                }
             }
-            engine.markCached(run, runLength);
-            installed += runLength - (int) ((runLength * pageSize - filled + pageSize - 1) / pageSize);
+        } finally {
+            states.removeLock.unlockRead(stamp);
         }
         return installed;
     }
 
     /**
-     * Zero-fills a page the guest discarded, without asking the source. {@code mayWait} is false on the fault
-     * handler's thread: it must go on reading events (the REMOVE that makes the mm change) rather than wait.
+     * Zero-fills a page the guest discarded, without asking the source. Zeros are right for a discarded page
+     * whatever the order against the zap, so no remove lock is taken. {@code mayWait} is false on the handler
+     * thread: it must go on reading events (the REMOVE that makes the mm change) rather than wait.
      *
      * @return {@link #INSTALLED}, {@link #PRESENT}, {@link #RETRY} or {@link #GONE}
      */
@@ -138,7 +160,13 @@ final class UffdInstaller {
             return PRESENT;
         }
         observer.onInstall(pageIndex, zeroPage);
-        return finish(pageIndex, fill(page(pageIndex), null, mayWait));
+        long filled = fill(range(pageIndex, 1), null, mayWait);
+        if (filled == FILL_RETRY || filled == FILL_GONE) {
+            states.installing.casClear(pageIndex);
+            return filled == FILL_RETRY ? RETRY : GONE;
+        }
+        engine.markCached(pageIndex);
+        return filled > 0 ? INSTALLED : PRESENT;
     }
 
     /**
@@ -159,35 +187,61 @@ final class UffdInstaller {
         return true;
     }
 
+    /**
+     * Handler thread only, between batches (so no REMOVE is read but unprocessed): finishes installs that met a
+     * changing mm on the handler thread. A page discarded meanwhile gets zeros instead of its content.
+     *
+     * @return how many pending installs completed
+     */
+    int retryPending() {
+        int done = 0;
+        for (int n = pending.size(); n > 0; n--) {
+            PendingInstall install = pending.poll();
+            boolean discarded = states.guestDiscarded.lvIsSet(install.pageIndex());
+            long filled = fill(range(install.pageIndex(), 1), discarded || install.content() == null ? null
+                : source(MemorySegment.ofArray(install.content())), false);
+            if (filled == FILL_RETRY) {
+                pending.add(install);
+            } else {
+                if (filled != FILL_GONE) {
+                    engine.markCached(install.pageIndex());
+                }
+                done++;
+            }
+        }
+        return done;
+    }
+
+    /** Handler thread only: installs still waiting for the mm to settle. */
+    boolean hasPending() {
+        return !pending.isEmpty();
+    }
+
     /** Wins the claim for arriving content, unless the page is present, claimed or guest-discarded. */
     private boolean claimForArrival(long pageIndex) {
         if (states.guestDiscarded.lvIsSet(pageIndex)) {
             droppedPages.increment();
             return false;
         }
-        if (engine.isCached(pageIndex) || !states.installing.casSet(pageIndex)) {
-            return false;
-        }
-        // Both sides use full fences (claim here, guestDiscarded set by the handler): if a REMOVE slipped in between,
-        // this thread sees it now and installs zeros under its claim, so kernel-blocked waiters are still woken.
-        // The remaining window (a REMOVE read after this check, its zap before our COPY) is the kernel's: it lowers
-        // mmap_changing before it zaps, so UFFDIO_COPY cannot refuse; QEMU inhibits ballooning in postcopy for it.
-        if (states.guestDiscarded.lvIsSetVolatile(pageIndex)) {
-            droppedPages.increment();
-            observer.onInstall(pageIndex, zeroPage);
-            finish(pageIndex, fill(page(pageIndex), null, true));
-            return false;
-        }
-        return true;
+        return !engine.isCached(pageIndex) && states.installing.casSet(pageIndex);
     }
 
-    private int finish(long pageIndex, long filled) {
-        if (filled == FILL_RETRY || filled == FILL_GONE) {
-            states.installing.casClear(pageIndex);
-            return filled == FILL_RETRY ? RETRY : GONE;
+    private void release(long firstPageIndex, int pageCount) {
+        for (int i = 0; i < pageCount; i++) {
+            states.installing.casClear(firstPageIndex + i);
         }
-        engine.markCached(pageIndex);
-        return filled > 0 ? INSTALLED : PRESENT;
+    }
+
+    private void markCached(long firstPageIndex, int pageCount) {
+        if (pageCount == 1) {
+            engine.markCached(firstPageIndex);
+            return;
+        }
+        long[] pages = new long[pageCount];
+        for (int i = 0; i < pageCount; i++) {
+            pages[i] = firstPageIndex + i;
+        }
+        engine.markCached(pages, pageCount);
     }
 
     /**
@@ -234,8 +288,8 @@ final class UffdInstaller {
         Thread.yield();
     }
 
-    private MemorySegment page(long pageIndex) {
-        return guest.asSlice(geometry.pageOffset(pageIndex), geometry.pageSize());
+    private MemorySegment range(long firstPageIndex, int pageCount) {
+        return guest.asSlice(geometry.pageOffset(firstPageIndex), (long) pageCount * geometry.pageSize());
     }
 
     /**
@@ -255,5 +309,9 @@ final class UffdInstaller {
         MemorySegment staged = holder[0].asSlice(0, size);
         MemorySegment.copy(content, 0, staged, 0, size);
         return staged;
+    }
+
+    /** A page to fill once the mm settles: content copied to the heap (null: zeros), claim still held. */
+    private record PendingInstall(long pageIndex, byte[] content) {
     }
 }

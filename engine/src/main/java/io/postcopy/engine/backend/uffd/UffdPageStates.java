@@ -2,6 +2,8 @@ package io.postcopy.engine.backend.uffd;
 
 import io.postcopy.engine.memory.PageBitmap;
 
+import java.util.concurrent.locks.StampedLock;
+
 /**
  * The backend's own per-page bits, next to the engine's {@code cached} and {@code faulted}:
  * <ul>
@@ -19,6 +21,14 @@ final class UffdPageStates {
     final PageBitmap guestDiscarded;
     final PageBitmap discardIntent;
     final PageBitmap unmapped;
+    /**
+     * Orders installs of source content against guest discards. The kernel zaps a REMOVE range only after the
+     * handler read the event, so an install between that read and the event's processing could land after the
+     * zap and resurrect stale content. Installs of source content hold this lock shared from their
+     * {@code guestDiscarded} check to the end of their COPY; the handler holds it exclusively from {@code read()}
+     * until the batch's REMOVE/UNMAP events are processed.
+     */
+    final StampedLock removeLock = new StampedLock();
     /** Set once any page was unmapped: accessors then also check {@link #unmapped}, otherwise they skip it. */
     volatile boolean anyUnmapped;
 
