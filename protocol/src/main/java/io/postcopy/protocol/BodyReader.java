@@ -28,10 +28,6 @@ final class BodyReader {
         return end - index;
     }
 
-    int position() {
-        return index;
-    }
-
     int u8() {
         require(1, "u8");
         return buffer.getUnsignedByte(index++);

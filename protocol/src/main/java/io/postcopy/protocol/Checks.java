@@ -2,7 +2,6 @@ package io.postcopy.protocol;
 
 /** Range checks shared by the message records; each throws {@link ProtocolErrorCode#INVALID_ARGUMENT}. */
 final class Checks {
-    static final long U32_MAX = 0xFFFF_FFFFL;
     static final int U16_MAX = 0xFFFF;
 
     private Checks() {

@@ -17,7 +17,7 @@ public enum Feature {
     DISCARD(3),
     /** The source may send DEVICE_STATE_CHUNK messages. */
     DEVICE_STATE(4),
-    /** Either side may send RECEIVED_BITMAP to recover a session after a connection loss. */
+    /** The destination may reconnect a session after a connection loss and send RECEIVED_BITMAP. */
     RECOVERY(5),
     /** PAGE_DATA may carry the PRECOPY origin (pages sent while the source still ran). */
     PRECOPY(6);

@@ -23,7 +23,7 @@ public enum MessageType {
     DISCARD_RANGES(0x12, Phase.SESSION, Feature.DISCARD),
     /** Source to destination, digests of a run of pages. */
     PAGE_DIGESTS(0x13, Phase.SESSION, Feature.PAGE_DIGESTS),
-    /** Either direction, which pages of a run the destination holds (recovery). */
+    /** Destination to source, which pages of a run the destination holds (recovery). */
     RECEIVED_BITMAP(0x14, Phase.SESSION, Feature.RECOVERY),
     /** Source to destination, the source has stopped its vCPUs; state follows. */
     SWITCHOVER(0x20, Phase.SESSION, null),

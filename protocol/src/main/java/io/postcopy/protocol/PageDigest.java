@@ -2,17 +2,15 @@ package io.postcopy.protocol;
 
 import io.netty.buffer.ByteBuf;
 
+import java.util.zip.CRC32C;
+
 /**
- * The digest carried by PAGE_DIGESTS: 64-bit FNV-1a over the page's bytes in address order (offset basis
- * {@code 0xcbf29ce484222325}, prime {@code 0x100000001b3}). Chosen because another implementation can write it
- * from this description alone; it detects corruption, not tampering. Pure and thread-safe.
+ * The digest carried by PAGE_DIGESTS: the CRC-32C (Castagnoli, as in iSCSI and ext4: reflected polynomial
+ * {@code 0x82F63B78}, initial value and final XOR {@code 0xFFFFFFFF}) of the page's bytes in address order, plus
+ * one, as a u64. The plus one keeps 0 free to mean "no digest". CRC-32C is computed by one instruction per 8 bytes
+ * on current CPUs, so digesting every page costs little. It detects corruption, not tampering. Pure, thread-safe.
  */
 public final class PageDigest {
-    /** The FNV-1a 64 offset basis: the digest of no bytes. */
-    public static final long OFFSET_BASIS = 0xcbf29ce484222325L;
-    /** The FNV-1a 64 prime. */
-    public static final long PRIME = 0x100000001b3L;
-
     private PageDigest() {
     }
 
@@ -20,30 +18,20 @@ public final class PageDigest {
      * The digest of {@code lengthInBytes} bytes of {@code page} from {@code index}; does not move the reader index.
      */
     public static long of(ByteBuf page, int index, int lengthInBytes) {
-        long hash = OFFSET_BASIS;
-        for (int i = 0; i < lengthInBytes; i++) {
-            hash ^= page.getByte(index + i) & 0xFF;
-            hash *= PRIME;
-        }
-        return hash;
+        CRC32C crc = new CRC32C();
+        crc.update(page.nioBuffer(index, lengthInBytes));
+        return crc.getValue() + 1;
     }
 
     /** The digest of {@code bytes}. */
     public static long of(byte[] bytes) {
-        long hash = OFFSET_BASIS;
-        for (byte b : bytes) {
-            hash ^= b & 0xFF;
-            hash *= PRIME;
-        }
-        return hash;
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        return crc.getValue() + 1;
     }
 
     /** The digest of an all-zero page of {@code pageSizeInBytes}: what a ZERO-encoded page must match. */
     public static long ofZeroPage(int pageSizeInBytes) {
-        long hash = OFFSET_BASIS;
-        for (int i = 0; i < pageSizeInBytes; i++) {
-            hash *= PRIME;
-        }
-        return hash;
+        return of(new byte[pageSizeInBytes]);
     }
 }

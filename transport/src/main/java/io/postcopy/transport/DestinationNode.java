@@ -97,7 +97,13 @@ public final class DestinationNode {
                 connect(group, ConnectionRole.URGENT, geometry.pageSize(), geometry.pageCount());
                 connect(group, ConnectionRole.BACKGROUND, geometry.pageSize(), geometry.pageCount());
                 backend.engine().attachSource(new RemotePageSource(channels.get(1)));
-                return runVm(backend, sink, description);
+                try {
+                    return runVm(backend, sink, description);
+                } catch (RuntimeException | InterruptedException e) {
+                    // Fail every vCPU blocked on a missing page now, rather than at its fault deadline.
+                    backend.engine().close();
+                    throw e;
+                }
             }
         } finally {
             session.finish();

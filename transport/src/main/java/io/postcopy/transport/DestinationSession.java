@@ -77,20 +77,17 @@ final class DestinationSession {
         finished = true;
     }
 
+    /** Installs a page; the caller (the channel handler) releases the message afterwards. */
     void onPage(PageData page) {
-        try {
-            DestinationPageSink target = sink;
-            if (target == null) {
-                throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "PAGE_DATA before the VM was set up");
-            }
-            if (page.encoding() == PageEncoding.ZERO) {
-                target.onZeroPage(page.pageIndex(), ChannelPageSink.engineOrigin(page.origin()));
-            } else {
-                MemorySegment content = MemorySegment.ofBuffer(page.content().nioBuffer());
-                target.onPage(page.pageIndex(), content, ChannelPageSink.engineOrigin(page.origin()));
-            }
-        } finally {
-            page.release();
+        DestinationPageSink target = sink;
+        if (target == null) {
+            throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "PAGE_DATA before the VM was set up");
+        }
+        if (page.encoding() == PageEncoding.ZERO) {
+            target.onZeroPage(page.pageIndex(), ChannelPageSink.engineOrigin(page.origin()));
+        } else {
+            MemorySegment content = MemorySegment.ofBuffer(page.content().nioBuffer());
+            target.onPage(page.pageIndex(), content, ChannelPageSink.engineOrigin(page.origin()));
         }
     }
 

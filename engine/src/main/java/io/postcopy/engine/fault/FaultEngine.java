@@ -282,13 +282,23 @@ public final class FaultEngine implements AutoCloseable {
         return pages.build().toArray();
     }
 
-    /** Stops the request agent and fails every waiter's deadline at its next check. Idempotent. */
+    /**
+     * Stops the request agent and wakes every waiting thread, whose wait then fails with {@code TIMEOUT} at once
+     * (a lost source must not leave vCPUs parked until their deadline). Idempotent.
+     */
     @Override
     public void close() {
         Thread agent;
         synchronized (this) {
             closed = true;
             agent = requestAgent;
+        }
+        slots.wakeAll();
+        asyncLock.lock();
+        try {
+            asyncPageArrived.signalAll();
+        } finally {
+            asyncLock.unlock();
         }
         if (agent != null) {
             agent.interrupt();

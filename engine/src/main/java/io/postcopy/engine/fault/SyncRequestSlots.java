@@ -97,6 +97,16 @@ final class SyncRequestSlots {
         return woken;
     }
 
+    /** Wakes every waiting thread (shutdown: each re-checks and sees the engine closed). */
+    void wakeAll() {
+        for (int slot = 0; slot < waiters.length(); slot++) {
+            Thread waiter = waiters.get(slot);
+            if (waiter != null) {
+                LockSupport.unpark(waiter);
+            }
+        }
+    }
+
     /** Snapshot of the pages being waited for: re-sent after a reconnect. */
     long[] pendingPages() {
         return java.util.stream.IntStream.range(0, pageIndexes.length())

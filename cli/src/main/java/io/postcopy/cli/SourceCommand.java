@@ -1,0 +1,111 @@
+package io.postcopy.cli;
+
+import io.postcopy.cli.metrics.MetricsEndpoint;
+import io.postcopy.cli.option.BackendOption;
+import io.postcopy.cli.option.BandwidthConverter;
+import io.postcopy.cli.option.DurationConverter;
+import io.postcopy.cli.option.HostPort;
+import io.postcopy.cli.option.PageSizeConverter;
+import io.postcopy.cli.option.SizeConverter;
+import io.postcopy.cli.option.WorkloadConverter;
+import io.postcopy.cli.report.ReportWriter;
+import io.postcopy.cli.report.SourceSummary;
+import io.postcopy.transport.SourceNode;
+import io.postcopy.transport.SourceOptions;
+import io.postcopy.transport.SourceResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code postcopy source}: runs a VM and lets one destination migrate it away. Prints
+ * {@code LISTENING <host>:<port> transport=<name>} on stdout as soon as it listens (the demo reads it).
+ */
+@Command(name = "source", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Run a simulated VM and serve its memory to one destination that migrates it away.")
+final class SourceCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
+        description = "Address to listen on; port 0 picks a free port.")
+    HostPort listen;
+
+    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256m", converter = SizeConverter.class,
+        description = "Guest RAM, e.g. 256m or 1g (default: ${DEFAULT-VALUE}).")
+    long memoryBytes;
+
+    @Option(names = "--vcpus", paramLabel = "N", defaultValue = "2", description = "vCPUs (default: ${DEFAULT-VALUE}).")
+    int vcpus;
+
+    @Option(names = "--workload", paramLabel = "NAME", defaultValue = "kv", converter = WorkloadConverter.class,
+        description = "sequential, random, hotset or kv (default: ${DEFAULT-VALUE}).")
+    String workload;
+
+    @Option(names = "--page-size", paramLabel = "4k|2m", defaultValue = "4k", converter = PageSizeConverter.class,
+        description = "Page size (default: ${DEFAULT-VALUE}).")
+    int pageSize;
+
+    @Option(names = "--bandwidth", paramLabel = "RATE", defaultValue = "0", converter = BandwidthConverter.class,
+        description = "Cap on the background stream in bytes/s, e.g. 100m; demand pages are never held back "
+            + "(default: unlimited).")
+    long bandwidthBytesPerSecond;
+
+    @Option(names = "--metrics-port", paramLabel = "P",
+        description = "Serve Prometheus metrics at http://<host>:P/metrics.")
+    Integer metricsPort;
+
+    @Option(names = "--backend", paramLabel = "auto|software|uffd", defaultValue = "auto",
+        converter = BackendOption.Converter.class,
+        description = "Fault backend. The source takes no faults; it is only checked, so that both sides accept "
+            + "the same flags (default: ${DEFAULT-VALUE}).")
+    BackendOption backend;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "120s", converter = DurationConverter.class,
+        description = "How long to wait for a destination to connect and finish (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42",
+        description = "Seeds the vCPUs' random numbers (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--json", description = "Print the summary as one JSON object.")
+    boolean json;
+
+    @Option(names = "--die-with-parent", hidden = true, description = "Exit when the parent process exits (demo).")
+    boolean dieWithParent;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        backend.factory();
+        DurationConverter.requirePositive("--timeout", timeout);
+        if (dieWithParent) {
+            ParentWatch.start();
+        }
+        SourceOptions options = new SourceOptions(listen.host(), listen.port(), memoryBytes, pageSize, vcpus,
+            workload, bandwidthBytesPerSecond, seed);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (MetricsEndpoint metrics = MetricsEndpoint.open(metricsPort);
+             SourceNode node = SourceNode.start(options, metrics.registry())) {
+            metrics.address().ifPresent(a -> err.println("METRICS http://" + listen.host() + ":" + a.getPort()
+                + "/metrics"));
+            InetSocketAddress bound = node.localAddress();
+            HostPort address = new HostPort(bound.getHostString(), bound.getPort());
+            out.println("LISTENING " + address + " transport=" + node.transportName());
+            out.flush();
+            SourceResult result = node.awaitCompletion(timeout.toMillis());
+            ReportWriter.print(out, new SourceSummary("COMPLETED", node.transportName(), address.toString(),
+                memoryBytes, pageSize, vcpus, workload,
+                new SourceSummary.SentPages(result.demandPages(), result.backgroundPages(), result.zeroPages()),
+                result.requestsForSentPages(), Math.round(result.totalTimeMs() * 1000) / 1000.0), json);
+            return ExitCodes.OK;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.postcopy.cli.option;
+
+import io.postcopy.engine.backend.FaultBackend;
+import io.postcopy.engine.backend.software.SoftwareBackend;
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.fault.FaultEngineContext;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * {@code --backend auto|software|uffd}: which fault backend the destination uses. The one place that maps the
+ * option to a backend factory.
+ */
+public enum BackendOption {
+    /** The best backend this build and machine have. */
+    AUTO,
+    /** The portable software backend. */
+    SOFTWARE,
+    /** Linux userfaultfd. */
+    UFFD;
+
+    /**
+     * The factory for this choice, resolved now so that an unavailable backend fails before anything starts.
+     *
+     * @throws PostcopyException {@code NATIVE} if the backend is not available in this build
+     */
+    public Function<FaultEngineContext, FaultBackend> factory() {
+        return switch (this) {
+            // Until the userfaultfd backend lands, auto means software (and the report says "software").
+            case AUTO, SOFTWARE -> SoftwareBackend::new;
+            case UFFD -> throw new PostcopyException(ErrorCode.NATIVE,
+                "the userfaultfd backend is not available in this build; use --backend software (or auto)");
+        };
+    }
+
+    /** The name as written on the command line. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Picocli converter, case-insensitive, with a message that lists the choices. */
+    public static final class Converter implements ITypeConverter<BackendOption> {
+        @Override
+        public BackendOption convert(String value) {
+            for (BackendOption option : values()) {
+                if (option.cliName().equalsIgnoreCase(value.trim())) {
+                    return option;
+                }
+            }
+            throw new TypeConversionException("backend '" + value + "' (expected: auto, software or uffd)");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.postcopy.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The hex examples of PROTOCOL.md, section 12, are what this implementation sends and accepts: another
+ * implementation is written from that file, so its examples must not drift from the code.
+ */
+class ProtocolDocumentationExamplesTest {
+    private static final long SESSION_ID = 0x0123456789ABCDEFL;
+    private static final long PAGE_COUNT = 262_144;
+    private static final String REQUEST =
+        "00000026 01 50435059 0001 0001 0123456789abcdef 000000000000001f 0000000000040000 00001000 01";
+    private static final String ANSWER =
+        "00000025 02 50435059 0000 0001 0123456789abcdef 000000000000000f 0000000000040000 00001000";
+    private static final String URGENT_REQUEST =
+        "00000026 01 50435059 0001 0001 0123456789abcdef 000000000000001f 0000000000040000 00001000 02";
+    private static final String REFUSED_REQUEST =
+        "00000026 01 50435059 0001 0001 0123456789abcdef 0000000000000080 0000000000040000 00001000 01";
+    private static final String REFUSED_ANSWER =
+        "00000025 02 50435059 0003 0001 0123456789abcdef 0000000000000000 0000000000040000 00001000";
+    private static final String DEMAND_REQUEST = "0000000e 10 01 00000001 0000000000001234";
+    private static final String ZERO_ANSWER = "0000000b 11 0000000000001234 02 01";
+    private static final String ERROR = "00000034 05 0004 002f 504147455f524551554553543a2070616765496e6465783d3130"
+        + "3030202865787065637465643a20302e2e39393929";
+
+    private static final SourceCapabilities SOURCE = new SourceCapabilities(1, 1,
+        Features.KNOWN & ~Feature.DEVICE_STATE.mask(), 4096, PAGE_COUNT);
+
+    private static String encode(Message message) {
+        ByteBuf frame = MessageCodec.encode(message, UnpooledByteBufAllocator.DEFAULT);
+        try {
+            return Frames.toHex(frame);
+        } finally {
+            frame.release();
+        }
+    }
+
+    private static Message decode(String frameHex, DecodeContext context) {
+        ByteBuf frame = Frames.withoutLength(frameHex);
+        try {
+            return MessageCodec.decode(frame, context);
+        } finally {
+            frame.release();
+        }
+    }
+
+    private static String compact(String hex) {
+        return hex.replace(" ", "");
+    }
+
+    @Test
+    void shouldProduceDocumentedAnswerWhenSourceAnswersDocumentedRequest() {
+        HandshakeRequest request = (HandshakeRequest) decode(REQUEST, DecodeContext.handshake());
+        assertEquals(new HandshakeRequest(1, 1, ConnectionRole.CONTROL, 0x1F, 4096, PAGE_COUNT, SESSION_ID), request);
+
+        HandshakeAnswer answer = HandshakeNegotiator.answer(request, SOURCE, id -> false);
+        assertEquals(compact(ANSWER), encode(answer));
+
+        NegotiatedSession session = HandshakeNegotiator.accept(request, answer);
+        assertEquals(0x0F, session.grantedFeatures());
+
+        HandshakeRequest urgent = (HandshakeRequest) decode(URGENT_REQUEST, DecodeContext.handshake());
+        assertEquals(ConnectionRole.URGENT, urgent.role());
+        assertEquals(compact(ANSWER), encode(HandshakeNegotiator.answer(urgent, SOURCE, id -> id == SESSION_ID)));
+    }
+
+    @Test
+    void shouldProduceDocumentedRefusalWhenRequestHasUndefinedBit() {
+        HandshakeRequest request = (HandshakeRequest) decode(REFUSED_REQUEST, DecodeContext.handshake());
+        assertEquals(compact(REFUSED_ANSWER), encode(HandshakeNegotiator.answer(request, SOURCE, id -> false)));
+    }
+
+    @Test
+    void shouldMatchDocumentedFramesWhenEncodingFaultAndError() {
+        assertEquals(compact(DEMAND_REQUEST), encode(PageRequest.of(RequestKind.DEMAND, 0x1234)));
+        assertEquals(compact(ZERO_ANSWER), encode(PageData.zero(0x1234, PageDataOrigin.DEMAND)));
+        assertEquals(compact(ERROR), encode(ErrorMessage.of(ProtocolErrorCode.PAGE_OUT_OF_RANGE,
+            "PAGE_REQUEST: pageIndex=1000 (expected: 0..999)")));
+    }
+
+    @Test
+    void shouldContainEveryExampleWhenReadingProtocolMd() throws IOException {
+        String document = Files.readString(Path.of("PROTOCOL.md")).replace(" ", "").replace("\n", "");
+        for (String example : new String[] {REQUEST, ANSWER, URGENT_REQUEST, REFUSED_REQUEST, REFUSED_ANSWER,
+            DEMAND_REQUEST, ZERO_ANSWER, ERROR}) {
+            assertTrue(document.contains(compact(example)), "PROTOCOL.md lacks " + example);
+        }
+    }
+}
