@@ -2,6 +2,7 @@ package io.postcopy.engine.backend;
 
 import io.postcopy.engine.fault.FaultEngine;
 import io.postcopy.engine.memory.GuestMemory;
+import io.postcopy.engine.memory.MemoryGeometry;
 
 import java.lang.foreign.MemorySegment;
 
@@ -43,6 +44,40 @@ public interface FaultBackend extends AutoCloseable {
      * @return true if installed, false if the page was already present (nothing changed: a duplicate)
      */
     boolean installPage(long pageIndex, MemorySegment content);
+
+    /**
+     * Installs {@code pageCount} contiguous pages from one buffer, as one batch where the mechanism allows it
+     * (one {@code UFFDIO_COPY} per run of missing pages): the background stream's path. Each page is installed
+     * at most once, exactly as by {@link #installPage}; pages already present (or being installed) are skipped.
+     *
+     * @param firstPageIndex     the first page
+     * @param contiguousContent  exactly {@code pageCount} pages of bytes, page {@code firstPageIndex} first
+     * @param pageCount          number of pages, at least 1
+     * @return how many of the pages this call installed
+     * @throws io.postcopy.engine.error.PageOutOfRangeException if any page of the batch is out of range, before
+     *     anything is installed
+     * @throws IllegalArgumentException if the content is not exactly {@code pageCount} pages long
+     */
+    default int installPages(long firstPageIndex, MemorySegment contiguousContent, int pageCount) {
+        MemoryGeometry geometry = memory().geometry();
+        if (pageCount < 1) {
+            throw new IllegalArgumentException("pageCount=" + pageCount + " (expected: >= 1)");
+        }
+        geometry.checkPageIndex(firstPageIndex);
+        geometry.checkPageIndex(firstPageIndex + pageCount - 1);
+        long pageSize = geometry.pageSize();
+        if (contiguousContent.byteSize() != pageCount * pageSize) {
+            throw new IllegalArgumentException("content of " + contiguousContent.byteSize() + " bytes for "
+                + pageCount + " pages of " + pageSize);
+        }
+        int installed = 0;
+        for (int i = 0; i < pageCount; i++) {
+            if (installPage(firstPageIndex + i, contiguousContent.asSlice(i * pageSize, pageSize))) {
+                installed++;
+            }
+        }
+        return installed;
+    }
 
     /**
      * Installs a page of zeros and wakes its waiters.

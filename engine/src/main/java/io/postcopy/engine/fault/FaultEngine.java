@@ -128,6 +128,24 @@ public final class FaultEngine implements AutoCloseable {
     }
 
     /**
+     * Records a fault that the kernel raised for a thread it keeps blocked (userfaultfd), and sends the demand
+     * request on the calling thread (the uffd handler) unless the page is present or already requested. No Java
+     * thread parks: the kernel-blocked thread is woken by the install itself ({@code UFFDIO_COPY}).
+     *
+     * @param pageIndex the faulting page
+     * @return true if this call sent the request (first fault on the page); false if the page is present or was
+     *     already requested (the fault is coalesced)
+     * @throws io.postcopy.engine.error.PageOutOfRangeException for a bad index
+     */
+    public boolean requestForKernelFault(long pageIndex) {
+        geometry.checkPageIndex(pageIndex);
+        if (cached.lvIsSet(pageIndex)) {
+            return false;
+        }
+        return requestOnce(pageIndex);
+    }
+
+    /**
      * Blocks a non-vCPU thread (a device's DMA read, the verifier) until page {@code pageIndex} is present,
      * asking for it through the async queue. Waits for queue space if the queue is full (back-pressure), within
      * the same deadline.

@@ -51,6 +51,10 @@ public final class Libc {
     public static final int EPERM = 1;
     /** Function not implemented. */
     public static final int ENOSYS = 38;
+    /** No such file or directory (userfaultfd: the destination range is not mapped or not registered). */
+    public static final int ENOENT = 2;
+    /** Bad file descriptor. */
+    public static final int EBADF = 9;
 
     private Libc() {
     }
@@ -72,6 +76,18 @@ public final class Libc {
         MemorySegment symbol = LOOKUP.find(name).orElseThrow(
             () -> new PostcopyException(ErrorCode.NATIVE, "libc has no symbol '" + name + "'"));
         return LINKER.downcallHandle(symbol, descriptor, CAPTURE_ERRNO);
+    }
+
+    /**
+     * Like {@link #downcall(String, FunctionDescriptor)} for a variadic C function ({@code ioctl}, {@code open},
+     * {@code syscall}): the arguments from {@code firstVariadicArg} on are passed as variadic, as the ABI wants.
+     * Still non-critical.
+     */
+    static MethodHandle downcallVariadic(String name, FunctionDescriptor descriptor, int firstVariadicArg) {
+        MemorySegment symbol = LOOKUP.find(name).orElseThrow(
+            () -> new PostcopyException(ErrorCode.NATIVE, "libc has no symbol '" + name + "'"));
+        return LINKER.downcallHandle(symbol, descriptor, CAPTURE_ERRNO,
+            Linker.Option.firstVariadicArg(firstVariadicArg));
     }
 
     /** Looks up {@code name} in libc and links it without errno capture. */

@@ -1,0 +1,279 @@
+package io.postcopy.engine.backend.uffd;
+
+import io.micrometer.core.instrument.Counter;
+import io.postcopy.engine.backend.BackendKind;
+import io.postcopy.engine.backend.FaultBackend;
+import io.postcopy.engine.backend.GuestAccessor;
+import io.postcopy.engine.backend.InstallObserver;
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.fault.FaultEngine;
+import io.postcopy.engine.fault.FaultEngineContext;
+import io.postcopy.engine.memory.GuestMemory;
+import io.postcopy.engine.memory.MemoryGeometry;
+import io.postcopy.engine.nativeio.EventFd;
+import io.postcopy.engine.nativeio.Mman;
+import io.postcopy.engine.nativeio.UffdApi;
+import io.postcopy.engine.nativeio.UffdStructs;
+import io.postcopy.engine.nativeio.Userfaultfd;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The userfaultfd backend: guest RAM is an anonymous mapping registered with Linux userfaultfd in MISSING
+ * mode. A vCPU's first touch of a missing page is a kernel fault; the {@linkplain UffdFaultHandler handler agent}
+ * reads it and sends the demand request itself; the thread that receives the page installs it with
+ * {@code UFFDIO_COPY}, which wakes the vCPU. Two vCPUs faulting the same page cause one request.
+ *
+ * <p>Guest-initiated discards ({@code MADV_DONTNEED} on guest RAM, e.g. a balloon) arrive as
+ * {@code UFFD_EVENT_REMOVE}: such a page is zero when next touched, filled locally, never fetched, and content
+ * for it that arrives later is dropped. That differs from {@link #discard(long)}, the backend's own discard of
+ * precopy-stale pages, after which the page is fetched from the source again.
+ *
+ * <p>Threads: accessors as documented by {@link FaultBackend}; installs from any thread; {@link #close()} once,
+ * after the vCPU threads stopped.
+ */
+public final class UffdBackend implements FaultBackend {
+    /** The features asked of {@code UFFDIO_API}: exactly those the handler reacts to. */
+    public static final long REQUIRED_FEATURES = UffdStructs.UFFD_FEATURE_EVENT_REMOVE
+        | UffdStructs.UFFD_FEATURE_EVENT_UNMAP;
+    private static final Logger LOG = LoggerFactory.getLogger(UffdBackend.class);
+    private static final long REQUIRED_RANGE_IOCTLS = 1L << UffdStructs.UFFDIO_COPY_BIT
+        | 1L << UffdStructs.UFFDIO_ZEROPAGE_BIT | 1L << UffdStructs.UFFDIO_WAKE_BIT;
+
+    private final MemoryGeometry geometry;
+    private final Userfaultfd uffd;
+    private final EventFd wakeup;
+    private final GuestMemory memory;
+    private final FaultEngine engine;
+    private final UffdPageStates states;
+    private final UffdInstaller installer;
+    private final UffdFaultHandler handler;
+    private final UffdAccessor[] vcpuAccessors;
+    private final UffdAccessor hostAccessor;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /**
+     * Maps guest RAM of {@code context.geometry()}, opens a userfaultfd, negotiates {@link #REQUIRED_FEATURES},
+     * registers the RAM and starts the handler agent. Every page starts missing.
+     *
+     * @param context the fault engine's settings; {@code syncSlots} is the number of vCPUs
+     * @throws PostcopyException ({@code NATIVE}) if userfaultfd cannot be set up, with the cause
+     */
+    public UffdBackend(FaultEngineContext context) {
+        this.geometry = context.geometry();
+        Arena arena = Arena.ofShared();
+        Userfaultfd fd = null;
+        EventFd eventFd = null;
+        try {
+            MemorySegment guest = Mman.mapAnonymous(arena, geometry.lengthInBytes(), geometry.pageSize());
+            fd = Userfaultfd.open();
+            UffdApi api = fd.api(REQUIRED_FEATURES);
+            checkApi(api);
+            long rangeIoctls = fd.register(guest, UffdStructs.UFFDIO_REGISTER_MODE_MISSING);
+            if ((rangeIoctls & REQUIRED_RANGE_IOCTLS) != REQUIRED_RANGE_IOCTLS) {
+                throw new PostcopyException(ErrorCode.NATIVE, "the registered range lacks COPY, ZEROPAGE or WAKE "
+                    + "(ioctls=0x" + Long.toHexString(rangeIoctls) + ")");
+            }
+            eventFd = EventFd.open();
+            this.uffd = fd;
+            this.wakeup = eventFd;
+            this.memory = GuestMemory.wrap(geometry, arena, guest);
+            this.engine = new FaultEngine(context);
+            this.states = new UffdPageStates(geometry.pageCount());
+            this.installer = new UffdInstaller(fd, guest, geometry, engine, states, arena, context.registry());
+            Counter faults = Counter.builder("postcopy.uffd.faults")
+                .description("page faults read from the userfaultfd").register(context.registry());
+            this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, guest, faults);
+            this.vcpuAccessors = new UffdAccessor[context.syncSlots()];
+            for (int vcpu = 0; vcpu < vcpuAccessors.length; vcpu++) {
+                vcpuAccessors[vcpu] = UffdAccessor.forVcpu(guest, engine, states, installer, arena);
+            }
+            this.hostAccessor = UffdAccessor.forHost(guest, engine, states, installer);
+            handler.start();
+            LOG.debug("userfaultfd backend: {} pages of {} bytes, fd via {}, features 0x{} of 0x{}",
+                geometry.pageCount(), geometry.pageSize(), fd.route(), Long.toHexString(api.requestedFeatures()),
+                Long.toHexString(api.availableFeatures()));
+        } catch (RuntimeException | Error e) {
+            if (fd != null) {
+                fd.close();
+            }
+            if (eventFd != null) {
+                eventFd.close();
+            }
+            arena.close();
+            throw e instanceof PostcopyException p && p.code() == ErrorCode.NATIVE ? p
+                : new PostcopyException(ErrorCode.NATIVE, "cannot set up the userfaultfd backend: " + e, e);
+        }
+    }
+
+    private static void checkApi(UffdApi api) {
+        if (!api.isEnabled(REQUIRED_FEATURES)) {
+            throw new PostcopyException(ErrorCode.NATIVE, "userfaultfd features 0x"
+                + Long.toHexString(REQUIRED_FEATURES & ~api.requestedFeatures()) + " not granted");
+        }
+        long needed = 1L << UffdStructs.UFFDIO_REGISTER_BIT | 1L << UffdStructs.UFFDIO_UNREGISTER_BIT;
+        if ((api.ioctls() & needed) != needed) {
+            throw new PostcopyException(ErrorCode.NATIVE, "userfaultfd lacks REGISTER/UNREGISTER (ioctls=0x"
+                + Long.toHexString(api.ioctls()) + ")");
+        }
+    }
+
+    @Override
+    public BackendKind kind() {
+        return BackendKind.USERFAULTFD;
+    }
+
+    @Override
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    @Override
+    public FaultEngine engine() {
+        return engine;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Accesses are {@code memcpy} downcalls: a missing page blocks the thread in the kernel, in native state.
+     */
+    @Override
+    public GuestAccessor vcpuAccessor(int vcpuId) {
+        Objects.checkIndex(vcpuId, vcpuAccessors.length);
+        return vcpuAccessors[vcpuId];
+    }
+
+    @Override
+    public GuestAccessor hostAccessor() {
+        return hostAccessor;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code UFFDIO_COPY}, which wakes the vCPUs blocked on the page. Content for a page the guest discarded is
+     * dropped (false). The observer sees the content before the copy.
+     *
+     * @throws io.postcopy.engine.error.PageOutOfRangeException for a bad index
+     * @throws IllegalArgumentException if {@code content} is not exactly one page
+     */
+    @Override
+    public boolean installPage(long pageIndex, MemorySegment content) {
+        geometry.checkPageIndex(pageIndex);
+        if (content.byteSize() != geometry.pageSize()) {
+            throw new IllegalArgumentException("content of " + content.byteSize() + " bytes for a page of "
+                + geometry.pageSize());
+        }
+        return installer.installArriving(pageIndex, content, 1) == 1;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One {@code UFFDIO_COPY} per run of pages that are missing, unclaimed and not guest-discarded.
+     */
+    @Override
+    public int installPages(long firstPageIndex, MemorySegment contiguousContent, int pageCount) {
+        if (pageCount < 1) {
+            throw new IllegalArgumentException("pageCount=" + pageCount + " (expected: >= 1)");
+        }
+        geometry.checkPageIndex(firstPageIndex);
+        geometry.checkPageIndex(firstPageIndex + pageCount - 1);
+        if (contiguousContent.byteSize() != (long) pageCount * geometry.pageSize()) {
+            throw new IllegalArgumentException("content of " + contiguousContent.byteSize() + " bytes for "
+                + pageCount + " pages of " + geometry.pageSize());
+        }
+        return installer.installArriving(firstPageIndex, contiguousContent, pageCount);
+    }
+
+    /** {@inheritDoc} <p>{@code UFFDIO_ZEROPAGE}; dropped for a guest-discarded page (it is zero-filled locally). */
+    @Override
+    public boolean installZeroPage(long pageIndex) {
+        geometry.checkPageIndex(pageIndex);
+        return installer.installArriving(pageIndex, null, 1) == 1;
+    }
+
+    @Override
+    public void setInstallObserver(InstallObserver observer) {
+        installer.setObserver(observer);
+    }
+
+    /**
+     * Makes a present page missing again because its content went stale (precopy: the source dirtied it after
+     * sending it). Unlike a guest discard, the page is then fetched from the source again on its next fault, and
+     * its next arriving content is installed. Drops the page with {@code MADV_DONTNEED}, which blocks until the
+     * handler has read the REMOVE event that raises.
+     *
+     * <p>Called while no vCPU runs (switchover), never from the handler thread.
+     *
+     * @throws io.postcopy.engine.error.PageOutOfRangeException for a bad index
+     * @throws PostcopyException ({@code INTERNAL}) if the backend is closed or its handler is not running
+     */
+    public void discard(long pageIndex) {
+        geometry.checkPageIndex(pageIndex);
+        if (closed.get() || !handler.isRunning()) {
+            throw new PostcopyException(ErrorCode.INTERNAL, "cannot discard page " + pageIndex + ": the userfaultfd "
+                + "handler is not running" + (handler.failure() == null ? "" : " (" + handler.failure() + ")"));
+        }
+        states.discardIntent.casSet(pageIndex);
+        Mman.madvise(memory.page(pageIndex), Mman.MADV_DONTNEED);
+        engine.markMissing(pageIndex);
+        states.guestDiscarded.casClear(pageIndex);
+        states.installing.casClear(pageIndex);
+    }
+
+    /** Page faults read from the userfaultfd so far (also the Micrometer counter {@code postcopy.uffd.faults}). */
+    public long uffdFaultCount() {
+        return handler.faultCount();
+    }
+
+    /** Arriving pages dropped because the guest had discarded them ({@code postcopy.uffd.pages.dropped}). */
+    public long droppedPageCount() {
+        return installer.droppedPageCount();
+    }
+
+    /** The userfaultfd's descriptor, for tests that watch its queue (package-private on purpose). */
+    int uffdFd() {
+        return uffd.fd();
+    }
+
+    /** How the userfaultfd was opened (for reports). */
+    public Userfaultfd.OpenRoute openRoute() {
+        return uffd.route();
+    }
+
+    /**
+     * Stops the handler agent (within 5 s), unregisters guest RAM, closes the userfaultfd (threads still blocked
+     * on a fault are woken by the kernel and see zero pages), stops the engine and unmaps guest RAM. Call after
+     * the vCPU threads stopped: unmapping under a running accessor fails. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (!handler.stop(UffdFaultHandler.stopTimeoutNs())) {
+                LOG.error("userfaultfd handler did not stop within its deadline");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            uffd.unregister(memory.segment());
+        } catch (PostcopyException e) {
+            LOG.warn("unregistering guest RAM failed (closing the userfaultfd unregisters it): {}", e.getMessage());
+        }
+        uffd.close();
+        wakeup.close();
+        engine.close();
+        memory.close();
+    }
+}
