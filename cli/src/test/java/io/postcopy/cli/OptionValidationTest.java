@@ -53,9 +53,14 @@ class OptionValidationTest {
 
     @Test
     void shouldFailAtOnceWithClearMessageWhenUffdBackendIsAsked() {
-        // Port 1 is never served: the command must fail on the backend before it tries to connect.
+        // Port 1 is never served. Where userfaultfd cannot work the command fails on the backend, with the probe's
+        // cause, before it tries to connect; where it works, it gets as far as the connection.
         Cli.Result result = Cli.run("dest", "--connect", "127.0.0.1:1", "--backend", "uffd");
-        assertUsageError(result, "the userfaultfd backend is not available in this build");
+        if (io.postcopy.engine.backend.uffd.UserfaultfdProbe.isAvailable()) {
+            assertUsageError(result, "cannot connect to the source");
+        } else {
+            assertUsageError(result, "userfaultfd");
+        }
     }
 
     @Test
@@ -91,9 +96,9 @@ class OptionValidationTest {
 
     @Test
     void shouldPrintStackTraceWhenVerbose() {
-        Cli.Result result = Cli.run("dest", "--connect", "127.0.0.1:1", "--backend", "uffd", "--verbose");
+        Cli.Result result = Cli.run("dest", "--connect", "127.0.0.1:1", "--backend", "software", "--verbose");
         assertEquals(2, result.exitCode(), result::toString);
-        assertTrue(result.err().contains("\tat io.postcopy.cli.option.BackendOption"), result::toString);
+        assertTrue(result.err().contains("\tat io.postcopy."), result::toString);
     }
 
     @Test

@@ -144,6 +144,7 @@ public final class DestinationNode {
             MigrationReport report = new MigrationReport(backend.kind().cliName(), backend.memory().lengthInBytes(),
                 backend.memory().pageSize(), sink.arrivals(), (completeEpochNs - stopEpochNs) / 1e6,
                 (vm.firstStepNanos() - stopEpochNs) / 1e6, (long) registry.counter("postcopy.faults").count(),
+                MigrationReport.uffdFaults(registry),
                 sink.digests().compareWith(session.sourceDigests()), check);
             return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus());
         }

@@ -1,8 +1,8 @@
 package io.postcopy.cli.option;
 
 import io.postcopy.engine.backend.FaultBackend;
-import io.postcopy.engine.backend.software.SoftwareBackend;
-import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.backend.BackendChoice;
+import io.postcopy.engine.backend.FaultBackends;
 import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.fault.FaultEngineContext;
 import picocli.CommandLine.ITypeConverter;
@@ -26,15 +26,12 @@ public enum BackendOption {
     /**
      * The factory for this choice, resolved now so that an unavailable backend fails before anything starts.
      *
-     * @throws PostcopyException {@code NATIVE} if the backend is not available in this build
+     * @throws PostcopyException {@code NATIVE} with the probe's cause if the backend cannot work here
      */
     public Function<FaultEngineContext, FaultBackend> factory() {
-        return switch (this) {
-            // Until the userfaultfd backend lands, auto means software (and the report says "software").
-            case AUTO, SOFTWARE -> SoftwareBackend::new;
-            case UFFD -> throw new PostcopyException(ErrorCode.NATIVE,
-                "the userfaultfd backend is not available in this build; use --backend software (or auto)");
-        };
+        BackendChoice choice = BackendChoice.fromCliName(cliName());
+        FaultBackends.resolve(choice);
+        return context -> FaultBackends.create(choice, context);
     }
 
     /** The name as written on the command line. */

@@ -19,6 +19,7 @@ import io.postcopy.engine.migration.MigrationReport;
  * @param totalTimeMs    source stop to the last page installed
  * @param downtimeMs     source stop to the destination's first vCPU step
  * @param faults         faults that caused a fetch on the destination
+ * @param uffdFaults     faults read from userfaultfd messages (0 for the software backend)
  * @param faultLatencyUs fault-to-wake-up latency percentiles, in microseconds
  * @param integrity      digest comparison of every page
  * @param workloadCheck  the workload's own check after migration
@@ -36,6 +37,7 @@ public record MigrationSummary(
     double totalTimeMs,
     double downtimeMs,
     long faults,
+    long uffdFaults,
     Latency faultLatencyUs,
     Integrity integrity,
     WorkloadCheck workloadCheck) {
@@ -60,7 +62,7 @@ public record MigrationSummary(
             report.memoryBytes(), report.pageSize(), vcpus, workload,
             new Pages(report.pages().demand(), report.pages().background(), report.pages().zero(),
                 report.pages().duplicate()),
-            round3(report.totalTimeMs()), round3(report.downtimeMs()), report.faults(),
+            round3(report.totalTimeMs()), round3(report.downtimeMs()), report.faults(), report.uffdFaults(),
             new Latency(latency.p50(), latency.p99(), latency.p999(), latency.max()),
             new Integrity(report.integrity().pagesVerified(), report.integrity().mismatches(),
                 report.integrity().firstMismatchPage()),

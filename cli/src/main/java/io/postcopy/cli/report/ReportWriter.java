@@ -69,8 +69,8 @@ public final class ReportWriter {
         t.row("total time", ms(r.totalTimeMs()));
         t.row("downtime", ms(r.downtimeMs()));
         MigrationSummary.Latency l = r.faultLatencyUs();
-        t.row("fault latency", r.faults() + " faults; p50 " + us(l.p50()) + ", p99 " + us(l.p99()) + ", p99.9 "
-            + us(l.p999()) + ", max " + us(l.max()));
+        t.row("fault latency", r.faults() + " faults (" + r.uffdFaults() + " from userfaultfd); p50 " + us(l.p50())
+            + ", p99 " + us(l.p99()) + ", p99.9 " + us(l.p999()) + ", max " + us(l.max()));
         MigrationSummary.Integrity i = r.integrity();
         t.row("integrity", i.pagesVerified() + " of " + r.pageCount() + " pages verified, " + i.mismatches()
             + " mismatches" + (i.mismatches() > 0 ? " (first at page " + i.firstMismatchPage() + ")" : ""));

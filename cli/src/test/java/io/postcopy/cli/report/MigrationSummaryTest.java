@@ -21,7 +21,7 @@ class MigrationSummaryTest {
 
     private static MigrationSummary summary(long mismatches, long violations) {
         MigrationReport report = new MigrationReport("software", MEMORY, 4096,
-            new PageArrivals(1000, PAGES - 1100, 100, 0), 812.34567, 3.14159, 1000,
+            new PageArrivals(1000, PAGES - 1100, 100, 0), 812.34567, 3.14159, 1000, 0,
             new IntegrityResult(PAGES - mismatches, mismatches, mismatches > 0 ? 7 : -1),
             new WorkloadCheck(5000, violations, violations > 0 ? "cell 3 went backwards" : ""));
         return MigrationSummary.of(report, "epoll", "kv", 2, new LatencySummary(1000, 45.2, 120.5, 300.1, 999.9));
@@ -38,7 +38,8 @@ class MigrationSummaryTest {
         JsonNode json = new ObjectMapper().readTree(ReportWriter.toJson(summary(0, 0)));
 
         assertEquals(List.of("result", "backend", "mode", "transport", "memoryBytes", "pageSize", "vcpus", "workload",
-            "pages", "totalTimeMs", "downtimeMs", "faults", "faultLatencyUs", "integrity", "workloadCheck"),
+            "pages", "totalTimeMs", "downtimeMs", "faults", "uffdFaults", "faultLatencyUs", "integrity",
+            "workloadCheck"),
             fieldNames(json));
         assertEquals(List.of("demand", "background", "zero", "duplicate"), fieldNames(json.get("pages")));
         assertEquals(List.of("p50", "p99", "p999", "max"), fieldNames(json.get("faultLatencyUs")));

@@ -107,8 +107,8 @@ public final class InProcessMigration {
                 double downtimeMs = (destination.firstStepNanos() - stopNanos) / 1e6;
                 return new MigrationReport(backend.kind().cliName(), geometry.lengthInBytes(), geometry.pageSize(),
                     sink.arrivals(), (completeNanos - stopNanos) / 1e6, downtimeMs,
-                    (long) registry.counter("postcopy.faults").count(), sink.digests().compareWith(server.digests()),
-                    check);
+                    (long) registry.counter("postcopy.faults").count(), MigrationReport.uffdFaults(registry),
+                    sink.digests().compareWith(server.digests()), check);
             }
         }
     }

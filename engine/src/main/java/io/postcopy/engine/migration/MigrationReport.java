@@ -12,6 +12,7 @@ import io.postcopy.engine.vm.WorkloadCheck;
  * @param totalTimeMs   source stop to the last page installed, in milliseconds
  * @param downtimeMs    source stop to the destination's first vCPU step, in milliseconds
  * @param faults        faults that caused a fetch on the destination
+ * @param uffdFaults    page faults the kernel reported through userfaultfd messages (0 for the software backend)
  * @param integrity     digest comparison of every page, source (frozen) vs destination (installed)
  * @param workloadCheck the workload's own check after migration
  */
@@ -23,8 +24,15 @@ public record MigrationReport(
     double totalTimeMs,
     double downtimeMs,
     long faults,
+    long uffdFaults,
     PageDigests.IntegrityResult integrity,
     WorkloadCheck workloadCheck) {
+
+    /** The userfaultfd fault count in {@code registry} ({@code postcopy.uffd.faults}), 0 where there is none. */
+    public static long uffdFaults(io.micrometer.core.instrument.MeterRegistry registry) {
+        io.micrometer.core.instrument.Counter counter = registry.find("postcopy.uffd.faults").counter();
+        return counter == null ? 0 : (long) counter.count();
+    }
 
     /** True if every page verified, none arrived twice, and the workload's check passed. */
     public boolean passed() {
