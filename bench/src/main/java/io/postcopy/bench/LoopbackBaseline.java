@@ -1,5 +1,6 @@
 package io.postcopy.bench;
 
+import io.postcopy.bench.harness.Pacing;
 import org.HdrHistogram.Histogram;
 
 import java.io.DataInputStream;
@@ -41,7 +42,18 @@ public final class LoopbackBaseline {
             bulkBytesPerSecond / (1L << 30), (1L << 30) / bulkBytesPerSecond * 1000);
     }
 
-    private static Histogram roundTrips(int count) throws Exception {
+    /** Back-to-back round trips: the best case, no thread ever idles. */
+    static Histogram roundTrips(int count) throws Exception {
+        return roundTrips(count, 0);
+    }
+
+    /**
+     * {@code count} measured round trips (after 5000 unmeasured ones), one every {@code intervalNs} if that is
+     * positive (corrected for coordinated omission with that interval), else back to back.
+     *
+     * @return round-trip times in nanoseconds
+     */
+    static Histogram roundTrips(int count, long intervalNs) throws Exception {
         Histogram histogram = new Histogram(3);
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread responder = Thread.ofPlatform().daemon().start(() -> serve(server));
@@ -50,13 +62,22 @@ public final class LoopbackBaseline {
                 DataOutputStream out = new DataOutputStream(socket.getOutputStream());
                 DataInputStream in = new DataInputStream(socket.getInputStream());
                 byte[] page = new byte[PAGE];
+                long next = System.nanoTime();
                 for (int i = 0; i < count + 5_000; i++) {
+                    if (intervalNs > 0) {
+                        next = Pacing.awaitSlot(next, intervalNs);
+                    }
                     long start = System.nanoTime();
                     out.writeLong(i);
                     out.flush();
                     in.readFully(page);
                     if (i >= 5_000) {
-                        histogram.recordValue(System.nanoTime() - start);
+                        long rttNs = System.nanoTime() - start;
+                        if (intervalNs > 0) {
+                            histogram.recordValueWithExpectedInterval(rttNs, intervalNs);
+                        } else {
+                            histogram.recordValue(rttNs);
+                        }
                     }
                 }
             }
@@ -81,7 +102,8 @@ public final class LoopbackBaseline {
         }
     }
 
-    private static double bulk(long bytes) throws Exception {
+    /** Bytes per second one plain socket moves over loopback, {@code bytes} in 256 KiB writes. */
+    static double bulk(long bytes) throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread sender = Thread.ofPlatform().daemon().start(() -> {
                 try (Socket socket = server.accept(); OutputStream out = socket.getOutputStream()) {

@@ -1,0 +1,43 @@
+package io.postcopy.bench.harness;
+
+import io.postcopy.engine.backend.BackendChoice;
+
+import java.util.Objects;
+
+/**
+ * One migration the harness runs: a source and a destination in this JVM over loopback, with a paced guest.
+ *
+ * @param name                     what the run is for ("idle", "loaded", "hotset", ...)
+ * @param backend                  the destination's fault backend
+ * @param memoryBytes              guest RAM size
+ * @param workload                 the guest's workload ({@code random}, {@code hotset}, ...)
+ * @param vcpus                    number of vCPUs
+ * @param touchesPerSecondPerVcpu  how often each destination vCPU touches a page
+ * @param bandwidthBytesPerSecond  the source's cap on the background stream, 0 for none (saturate the link)
+ * @param runAfterMs               how long the VM runs after the last page arrived
+ * @param timeoutMs                bound on the whole migration
+ */
+public record MigrationScenario(String name, BackendChoice backend, long memoryBytes, String workload, int vcpus,
+                                long touchesPerSecondPerVcpu, long bandwidthBytesPerSecond, long runAfterMs,
+                                long timeoutMs) {
+    /** Validates the ranges. */
+    public MigrationScenario {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(workload, "workload");
+        if (touchesPerSecondPerVcpu < 1 || touchesPerSecondPerVcpu > 1_000_000) {
+            throw new IllegalArgumentException("touchesPerSecondPerVcpu=" + touchesPerSecondPerVcpu
+                + " (expected: 1..1000000)");
+        }
+        if (vcpus < 1 || bandwidthBytesPerSecond < 0 || runAfterMs < 0 || timeoutMs <= 0) {
+            throw new IllegalArgumentException("vcpus=" + vcpus + ", bandwidthBytesPerSecond="
+                + bandwidthBytesPerSecond + ", runAfterMs=" + runAfterMs + ", timeoutMs=" + timeoutMs
+                + " (expected: vcpus >= 1, bandwidth >= 0, runAfterMs >= 0, timeoutMs > 0)");
+        }
+    }
+
+    /** Nanoseconds between two touches of one vCPU. */
+    public long touchIntervalNs() {
+        return 1_000_000_000L / touchesPerSecondPerVcpu;
+    }
+}

@@ -1,0 +1,148 @@
+package io.postcopy.bench.report;
+
+import io.postcopy.bench.report.BenchSummary.BackendFigures;
+import io.postcopy.bench.report.BenchSummary.GoalResult;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * The performance goals of the issue "Benchmarks and the performance report", each checked against a summary:
+ * PASS, MISS (with by how much and the likely reason, drawn from the run's own figures) or NOT MEASURED.
+ */
+public final class Goals {
+    /** Status of a figure within its goal. */
+    public static final String PASS = "PASS";
+    /** Status of a figure outside its goal. */
+    public static final String MISS = "MISS";
+    /** Status of a figure the run could not measure. */
+    public static final String NOT_MEASURED = "NOT MEASURED";
+
+    private Goals() {
+    }
+
+    private enum Direction { AT_MOST, AT_LEAST }
+
+    private record Goal(String metric, Direction direction, double limit, Function<BenchSummary, Double> value,
+                        Function<BenchSummary, String> reason) {
+        String text() {
+            return (direction == Direction.AT_MOST ? "<= " : ">= ") + Report.number(limit)
+                + (metric.equals("downtimeMs") ? " ms at every size" : "");
+        }
+
+        boolean met(double figure) {
+            return direction == Direction.AT_MOST ? figure <= limit : figure >= limit;
+        }
+    }
+
+    private static final List<Goal> GOALS = List.of(
+        new Goal("faultP50VsTcpRtt", Direction.AT_MOST, 2, BenchSummary::faultP50VsTcpRtt, Goals::faultReason),
+        new Goal("faultP99VsTcpRtt", Direction.AT_MOST, 4, BenchSummary::faultP99VsTcpRtt, Goals::faultReason),
+        new Goal("loadedFaultP99VsIdleP99", Direction.AT_MOST, 2, BenchSummary::loadedFaultP99VsIdleP99,
+            s -> "while the background stream saturates the link, its sending and receiving event loops keep both"
+                + " cores busy and an urgent answer waits for a core behind them (the urgent connection has its own"
+                + " socket but no CPU of its own); the background stream is not throttled around demand faults"),
+        new Goal("uffdJavaVsC", Direction.AT_MOST, 1.2, BenchSummary::uffdJavaVsC,
+            s -> "per fault the Java handler does more than the C one: FFM downcalls for poll/read/ioctl, the"
+                + " engine's bitmap updates and waiter bookkeeping around the inline UFFDIO_COPY"),
+        new Goal("presentReadVsRaw", Direction.AT_MOST, 1.3, BenchSummary::presentReadVsRaw,
+            s -> "every accessor read first loads the page's word of the cached bitmap and branches on it; random"
+                + " reads over 256 MiB miss the caches, so that bitmap load can be a second miss"),
+        new Goal("backgroundVsTcpThroughput", Direction.AT_LEAST, 0.7, BenchSummary::backgroundVsTcpThroughput,
+            s -> "per-page work on the receiving event loop (copy into guest memory, cached bit, page digest for the"
+                + " integrity check) and per-page framing, with sender and receiver on the same 2 cores"),
+        new Goal("downtimeMs", Direction.AT_MOST, 10, Goals::worstDowntime, Goals::downtimeReason),
+        new Goal("networkFaultShareOfWorkingSet", Direction.AT_MOST, 0.2, BenchSummary::networkFaultShareOfWorkingSet,
+            s -> "the hot set is fetched one faulted page at a time: the background stream reaches most hot pages"
+                + " only after the guest touched them, and this build has no prefetch switch to measure around faults"),
+        new Goal("duplicatePages", Direction.AT_MOST, 0, s -> s.duplicatePages() == null ? null
+            : s.duplicatePages().doubleValue(),
+            s -> "a page was sent twice: a demand answer raced the background stream for the same page"));
+
+    /** Checks every goal against {@code summary} (whose own goals are ignored). */
+    public static List<GoalResult> evaluate(BenchSummary summary) {
+        List<GoalResult> results = new ArrayList<>();
+        for (Goal goal : GOALS) {
+            Double value = goal.value().apply(summary);
+            if (value == null || value.isNaN()) {
+                results.add(new GoalResult(goal.metric(), goal.text(), null, NOT_MEASURED,
+                    notMeasuredReason(summary, goal.metric())));
+            } else if (goal.met(value)) {
+                results.add(new GoalResult(goal.metric(), goal.text(), value, PASS, null));
+            } else {
+                results.add(new GoalResult(goal.metric(), goal.text(), value, MISS,
+                    missBy(goal, value) + "; likely reason: " + goal.reason().apply(summary)));
+            }
+        }
+        return results;
+    }
+
+    private static String missBy(Goal goal, double value) {
+        double gap = Math.abs(value - goal.limit());
+        String by = "misses by " + Report.number(gap);
+        if (goal.limit() != 0) {
+            double factor = goal.direction() == Direction.AT_MOST ? value / goal.limit() : goal.limit() / value;
+            by += String.format(Locale.ROOT, " (%.2fx the goal)", factor);
+        }
+        return by;
+    }
+
+    private static Double worstDowntime(BenchSummary summary) {
+        Map<String, Double> downtime = summary.downtimeMs();
+        if (downtime == null) {
+            return null;
+        }
+        return downtime.values().stream().filter(Objects::nonNull).max(Double::compare).orElse(null);
+    }
+
+    private static String faultReason(BenchSummary summary) {
+        StringBuilder reason = new StringBuilder("a demand fault crosses more threads than a round trip (vCPU,");
+        if ("uffd".equals(summary.defaultBackend())) {
+            reason.append(" uffd handler,");
+        }
+        reason.append(" source event loop, destination event loop, then the vCPU's wake-up), each a handoff of"
+            + " several us on 2 cores, and the paced guest leaves every thread idle between touches");
+        BenchSummary.Figures figures = summary.figures();
+        if (figures != null && figures.tcpRoundTrip() != null && figures.tcpRoundTrip().pacedPlain() != null
+            && figures.tcpRoundTrip().plain() != null) {
+            reason.append(String.format(Locale.ROOT, "; the plain-socket round trip at the same pacing is %s us p50"
+                    + " / %s us p99 against %s / %s back to back, so waking idle threads is part of the gap",
+                Report.number(figures.tcpRoundTrip().pacedPlain().p50()),
+                Report.number(figures.tcpRoundTrip().pacedPlain().p99()),
+                Report.number(figures.tcpRoundTrip().plain().p50()),
+                Report.number(figures.tcpRoundTrip().plain().p99())));
+        }
+        if (summary.machine() != null && !summary.machine().loadAverageStart().isEmpty()) {
+            reason.append(String.format(Locale.ROOT, "; the 1-minute load average was %s at the start",
+                Report.number(summary.machine().loadAverageStart().getFirst())));
+        }
+        return reason.toString();
+    }
+
+    private static String downtimeReason(BenchSummary summary) {
+        StringBuilder reason = new StringBuilder("after the source stops (on the control handshake) the destination"
+            + " still creates its fault backend (allocating and, for uffd, registering all of guest memory) and opens"
+            + " the urgent and background connections before the first vCPU step, so downtime grows with the guest");
+        for (BackendFigures backend : summary.backends() == null ? List.<BackendFigures>of() : summary.backends()) {
+            if (backend.downtimeMs() != null && !backend.downtimeMs().isEmpty()) {
+                reason.append("; ").append(backend.backend()).append(':');
+                backend.downtimeMs().forEach((size, ms) -> reason.append(' ').append(size).append(' ')
+                    .append(ms == null ? "-" : Report.number(ms)).append(" ms"));
+            }
+        }
+        return reason.toString();
+    }
+
+    private static String notMeasuredReason(BenchSummary summary, String metric) {
+        BenchSummary.Figures figures = summary.figures();
+        if (metric.equals("uffdJavaVsC") && figures != null && figures.uffdHandler() != null
+            && figures.uffdHandler().note() != null) {
+            return figures.uffdHandler().note();
+        }
+        return "not measured in this run (its section was skipped or could not run; see the log)";
+    }
+}
