@@ -52,7 +52,7 @@ public record BenchConfig(String name, Set<String> sections, int roundTrips, int
     /** The {@code --quick} suite. */
     public static BenchConfig quick() {
         return new BenchConfig("quick", Set.copyOf(SECTIONS), 20_000, 4_000, GIB, 3, 1, 2_000, 32 * MIB, 4 * MIB,
-            1, List.of(256 * MIB, GIB), 256 * MIB, 20_000, 3, 2, 3, 500, 180_000);
+            2, List.of(256 * MIB, GIB), 256 * MIB, 20_000, 3, 3, 5, 500, 180_000);
     }
 
     /** The full suite. */

@@ -36,6 +36,7 @@ final class BenchSuite {
     private static final String LOADED = "loaded";
     private static final String HOT_SET = "hotset";
     private static final String FAULT_WORKLOAD = "random";
+    private static final long WARM_UP_BYTES = 16L << 20;
 
     private final BenchConfig config;
     private final String command;
@@ -84,6 +85,11 @@ final class BenchSuite {
         }
         Latency baseline = rtt == null ? null : "netty".equals(rtt.baseline()) ? rtt.netty() : rtt.plain();
 
+        if (config.runs(BenchConfig.FAULTS) || config.runs(BenchConfig.HOTSET)) {
+            for (BackendChoice backend : backends) {
+                warmUp(backend);
+            }
+        }
         List<BackendFigures> backendFigures = new ArrayList<>();
         Map<BackendChoice, MigrationRun> largestLoaded = new LinkedHashMap<>();
         if (config.runs(BenchConfig.FAULTS)) {
@@ -200,6 +206,19 @@ final class BenchSuite {
             idle == null || loaded == null ? null : ratio(loaded.p99(), idle.p99()),
             idle, loaded, orderedSizes(downtime), orderedSizes(total),
             largest == null ? null : round1(largest.backgroundBytesPerSecond()));
+    }
+
+    /**
+     * One small unrecorded migration per backend first, so that class loading and the JIT's first compilations of
+     * the transport and engine do not land in the first measured run (the TCP baselines warm up too).
+     */
+    private void warmUp(BackendChoice backend) throws InterruptedException {
+        MigrationScenario scenario = scenario("warm-up", backend, WARM_UP_BYTES, FAULT_WORKLOAD, 0);
+        try {
+            MigrationHarness.run(scenario);
+        } catch (RuntimeException e) {
+            LOG.warn("warm-up migration with {} failed: {}", backend.cliName(), e.toString());
+        }
     }
 
     private MigrationScenario scenario(String name, BackendChoice backend, long memoryBytes, String workload,

@@ -48,8 +48,8 @@ public final class LoopbackBaseline {
     }
 
     /**
-     * {@code count} measured round trips (after 5000 unmeasured ones), one every {@code intervalNs} if that is
-     * positive (corrected for coordinated omission with that interval), else back to back.
+     * {@code count} measured round trips (after 5000 unmeasured ones back to back), one every {@code intervalNs} if
+     * that is positive (corrected for coordinated omission with that interval), else back to back.
      *
      * @return round-trip times in nanoseconds
      */
@@ -64,7 +64,7 @@ public final class LoopbackBaseline {
                 byte[] page = new byte[PAGE];
                 long next = System.nanoTime();
                 for (int i = 0; i < count + 5_000; i++) {
-                    if (intervalNs > 0) {
+                    if (intervalNs > 0 && i >= 5_000) {
                         next = Pacing.awaitSlot(next, intervalNs);
                     }
                     long start = System.nanoTime();

@@ -45,7 +45,8 @@ final class NettyLoopbackBaseline {
         NettyTransport transport = NettyTransport.best();
         EventLoopGroup serverGroup = transport.newGroup(1, "rtt-server");
         EventLoopGroup clientGroup = transport.newGroup(1, "rtt-client");
-        ByteBuf page = Unpooled.unreleasableBuffer(Unpooled.directBuffer(PAGE).writeZero(PAGE));
+        ByteBuf pageContent = Unpooled.directBuffer(PAGE).writeZero(PAGE);
+        ByteBuf page = Unpooled.unreleasableBuffer(pageContent);
         Waiter waiter = new Waiter();
         try {
             Channel server = new ServerBootstrap().group(serverGroup).channel(transport.serverSocketChannel())
@@ -92,6 +93,7 @@ final class NettyLoopbackBaseline {
             server.close().sync();
             return histogram;
         } finally {
+            pageContent.release();
             clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
