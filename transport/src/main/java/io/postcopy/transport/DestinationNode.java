@@ -46,7 +46,7 @@ public final class DestinationNode {
     private static final Logger LOG = LoggerFactory.getLogger(DestinationNode.class);
     /** Features this destination uses, and therefore asks for. */
     static final long REQUESTED_FEATURES = Features.of(Feature.ZERO_PAGE_ENCODING, Feature.URGENT_CHANNEL,
-        Feature.PAGE_DIGESTS, Feature.DEVICE_STATE);
+        Feature.PAGE_DIGESTS, Feature.DEVICE_STATE, Feature.DISCARD, Feature.PRECOPY);
     private static final int ASYNC_QUEUE_CAPACITY = 4096;
 
     private final DestinationOptions options;
@@ -85,10 +85,9 @@ public final class DestinationNode {
         EventLoopGroup group = transport.newGroup(2, "dest-io");
         try {
             NegotiatedSession control = connect(group, ConnectionRole.CONTROL, 0, 0);
-            await(session.resumeStateReady(), "the source's vCPU states");
+            VmDescription description = await(session.descriptionReady(), "the source's VM description");
             MemoryGeometry geometry = new MemoryGeometry(control.pageCount() * control.pageSizeInBytes(),
                 control.pageSizeInBytes());
-            VmDescription description = session.description();
             FaultEngineContext context = FaultEngineContext.of(geometry, description.vcpus(), ASYNC_QUEUE_CAPACITY)
                 .withRegistry(registry).withListener(listener)
                 .withFaultTimeoutNs(TimeUnit.MILLISECONDS.toNanos(options.timeoutMs()));
@@ -98,6 +97,7 @@ public final class DestinationNode {
                 connect(group, ConnectionRole.BACKGROUND, geometry.pageSize(), geometry.pageCount());
                 backend.engine().attachSource(new RemotePageSource(channels.get(1)));
                 try {
+                    await(session.resumeStateReady(), "the source's switchover and vCPU states");
                     return runVm(backend, sink, description);
                 } catch (RuntimeException | InterruptedException e) {
                     // Fail every vCPU blocked on a missing page now, rather than at its fault deadline.
@@ -146,7 +146,8 @@ public final class DestinationNode {
                 (vm.firstStepNanos() - stopEpochNs) / 1e6, (long) registry.counter("postcopy.faults").count(),
                 MigrationReport.uffdFaults(registry),
                 sink.digests().compareWith(session.sourceDigests()), check);
-            return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus());
+            return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus(),
+                session.info());
         }
     }
 

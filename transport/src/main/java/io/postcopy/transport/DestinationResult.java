@@ -9,6 +9,8 @@ import io.postcopy.engine.migration.MigrationReport;
  * @param transportName "epoll" or "nio"
  * @param workload      the workload the migrated VM runs
  * @param vcpus         number of vCPUs migrated
+ * @param migration     the mode, precopy rounds, convergence and pages discarded, as the source reported them
  */
-public record DestinationResult(MigrationReport report, String transportName, String workload, int vcpus) {
+public record DestinationResult(MigrationReport report, String transportName, String workload, int vcpus,
+                                MigrationInfo migration) {
 }

@@ -64,6 +64,11 @@ public final class ReportWriter {
         t.row("guest", bytes(r.memoryBytes()) + " in " + r.pageCount() + " pages of " + bytes(r.pageSize()) + ", "
             + r.vcpus() + " vCPUs, workload " + r.workload());
         MigrationSummary.Pages p = r.pages();
+        if (!"postcopy".equals(r.mode())) {
+            t.row("precopy", r.precopyRounds() + " rounds" + (r.precopyConverged() ? "" : " (did not converge)")
+                + ", " + p.precopy() + " pages, " + p.precopyResent() + " re-sent, " + r.pagesDiscarded()
+                + " discarded at switchover");
+        }
         t.row("pages", "demand " + p.demand() + ", background " + p.background() + ", zero " + p.zero()
             + ", duplicate " + p.duplicate());
         t.row("total time", ms(r.totalTimeMs()));
