@@ -54,7 +54,7 @@ public final class DeviceDriver {
     private final AtomicLong blockRequestsCompleted = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean running;
-    private Thread thread;
+    private volatile Thread thread;
 
     /**
      * @param name         names the agent's thread
