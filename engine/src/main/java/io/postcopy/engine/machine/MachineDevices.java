@@ -141,12 +141,16 @@ public final class MachineDevices implements AutoCloseable {
 
     /**
      * Source: starts dirty logging and moves every device RUNNING -> PRE_COPY; the devices keep working and their
-     * state starts to flow through {@link #drainPrecopyChunks}.
+     * state starts to flow through {@link #drainPrecopyChunks}. Call it before the first round of memory precopy,
+     * so that every page the devices write after it was sent is reported by {@link #dirtyPages}.
      *
-     * @throws PostcopyException with {@code DEVICE_STATE} if the capabilities lack PRE_COPY or a device is not
-     *                           RUNNING
+     * @throws PostcopyException with {@code DEVICE_STATE} if precopy already started, the capabilities lack
+     *                           PRE_COPY or a device is not RUNNING
      */
     public void startPrecopy() {
+        if (!outgoing.isEmpty()) {
+            throw new PostcopyException(ErrorCode.DEVICE_STATE, "precopy already started (or the state was copied)");
+        }
         for (SimulatedDevice device : devices) {
             device.dirtyLog().startTracking();
             device.migration().requestState(DeviceMigrationState.PRE_COPY, "precopy");

@@ -1,6 +1,8 @@
 package io.postcopy.engine.machine;
 
 import io.postcopy.engine.device.DeviceMigrationState;
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.memory.GuestMemory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +19,7 @@ import static io.postcopy.engine.machine.TestMachines.TIMEOUT_NS;
 import static io.postcopy.engine.machine.TestMachines.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The driver keeps the devices busy while they run, stops with them, and every page it changes is logged. */
@@ -78,6 +81,15 @@ class DeviceDriverTest {
         changed.forEach(page -> assertTrue(dirty.get(page), "page " + page + " changed but not logged"));
         assertTrue(reports >= dirty.cardinality());
         assertEquals(0, source.dirtyPages(page -> { }), "the log was cleared by the read");
+    }
+
+    @Test
+    void shouldRefuseSecondPrecopyWhenAlreadyStarted() {
+        source.startPrecopy();
+
+        PostcopyException again = assertThrows(PostcopyException.class, source::startPrecopy);
+
+        assertEquals(ErrorCode.DEVICE_STATE, again.code());
     }
 
     private byte[] window() {
