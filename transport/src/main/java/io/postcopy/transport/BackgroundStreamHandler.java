@@ -56,6 +56,7 @@ final class BackgroundStreamHandler extends PageRequestHandler {
             phase = Phase.POSTCOPY;
         } else {
             session.dirtyLog().startTracking();
+            session.startDevicePrecopy();
             startRound(null);
             phase = Phase.PRECOPY;
         }
@@ -147,6 +148,7 @@ final class BackgroundStreamHandler extends PageRequestHandler {
 
     private void endRound(int pageSize) {
         roundsDone++;
+        session.sendPrecopyDeviceState(context.channel());
         long dirty = session.dirtyLog().dirtyPageCount();
         double seconds = Math.max(1e-6, (System.nanoTime() - roundStartNs) / 1e9);
         double bytesPerSecond = roundPagesSent * (double) pageSize / seconds;

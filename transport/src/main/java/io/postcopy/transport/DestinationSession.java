@@ -32,6 +32,7 @@ final class DestinationSession {
     private volatile VmDescription description;
     private volatile MigrationInfo info;
     private volatile DestinationPageSink sink;
+    private volatile io.postcopy.engine.machine.MachineDevices devices;
     private volatile PageDigests sourceDigests;
     private volatile long digestsReceived;
     private volatile boolean finished;
@@ -76,8 +77,9 @@ final class DestinationSession {
         return sourceDigests;
     }
 
-    /** Starts installing pages into {@code backend}; from here on pages may arrive. */
-    DestinationPageSink attach(FaultBackend backend) {
+    /** Starts installing pages into {@code backend} and device state into {@code resuming}. */
+    DestinationPageSink attach(FaultBackend backend, io.postcopy.engine.machine.MachineDevices resuming) {
+        devices = resuming;
         sourceDigests = new PageDigests(backend.memory().pageCount());
         sink = new DestinationPageSink(backend);
         return sink;
@@ -118,10 +120,13 @@ final class DestinationSession {
         } else if (single && MigrationInfo.DEVICE_NAME.equals(chunk.deviceName()) && info == null) {
             info = MigrationInfo.fromBytes(chunk.data());
             checkResumeState();
+        } else if (devices != null && !chunk.deviceName().startsWith("postcopy.")
+            && !VmDescription.DEVICE_NAME.equals(chunk.deviceName())) {
+            devices.acceptChunk(chunk.deviceName(), chunk.sequence(), chunk.last(), chunk.data());
         } else {
             throw new PostcopyException(ErrorCode.DEVICE_STATE, "unexpected device state for '" + chunk.deviceName()
-                + "' (sequence " + chunk.sequence() + "; this destination knows the single-chunk '"
-                + VmDescription.DEVICE_NAME + "' and '" + MigrationInfo.DEVICE_NAME + "', once each)");
+                + "' (sequence " + chunk.sequence() + "; the single-chunk '" + VmDescription.DEVICE_NAME + "' and '"
+                + MigrationInfo.DEVICE_NAME + "' come once each, device states only after the VM is set up)");
         }
     }
 

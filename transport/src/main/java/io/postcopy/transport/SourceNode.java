@@ -10,6 +10,9 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.postcopy.engine.backend.DirectAccessor;
 import io.postcopy.engine.backend.GuestAccessor;
+import io.postcopy.engine.backend.RegionAccessor;
+import io.postcopy.engine.machine.MachineDevices;
+import io.postcopy.engine.machine.MachineIdentity;
 import io.postcopy.engine.device.DirtyPageLog;
 import io.postcopy.engine.migration.DirtyTrackingAccessor;
 import io.postcopy.engine.error.ErrorCode;
@@ -48,6 +51,8 @@ public final class SourceNode implements AutoCloseable {
     private final GuestMemory memory;
     private final SimulatedVm vm;
     private final DirtyPageLog dirtyLog;
+    private final MachineDevices devices;
+    private final MachineIdentity identity = MachineIdentity.fresh();
     private final NettyTransport transport = NettyTransport.best();
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup ioGroup;
@@ -60,9 +65,13 @@ public final class SourceNode implements AutoCloseable {
         this.memory = GuestMemory.allocate(geometry);
         Workload workload = Workloads.create(options.workload());
         DirectAccessor direct = new DirectAccessor(memory);
-        workload.initialize(direct, options.vcpus());
+        MachineDevices.Settings deviceSettings = MachineDevices.Settings.defaults(geometry);
+        MemoryGeometry guestRegion = guestRegion(geometry, deviceSettings);
+        workload.initialize(new RegionAccessor(direct, guestRegion), options.vcpus());
         this.dirtyLog = new DirtyPageLog(geometry);
-        GuestAccessor accessor = new DirtyTrackingAccessor(direct, dirtyLog);
+        GuestAccessor tracked = new DirtyTrackingAccessor(direct, dirtyLog);
+        this.devices = MachineDevices.source("source", deviceSettings, tracked, registry);
+        GuestAccessor accessor = new RegionAccessor(tracked, guestRegion);
         this.vm = new SimulatedVm("source", vcpu -> accessor, workload,
             SimulatedVm.initialStates(options.vcpus(), options.seed()), EpochClock::nowNanos);
         registry.gauge("postcopy.source.vm.steps", vm, SimulatedVm::totalSteps);
@@ -70,6 +79,25 @@ public final class SourceNode implements AutoCloseable {
         this.ioGroup = transport.newGroup(2, "source-io");
         this.serverChannel = bind();
         vm.start();
+        devices.startDriver();
+    }
+
+    /**
+     * The part of guest memory the guest program uses: everything below the devices' DMA window, so that device
+     * DMA never breaks the workload's own invariants. Source and destination compute it the same way.
+     */
+    static MemoryGeometry guestRegion(MemoryGeometry geometry, MachineDevices.Settings devices) {
+        return new MemoryGeometry(devices.dmaWindowOffset(), geometry.pageSize());
+    }
+
+    /** The simulated devices (block, net) and their driver. */
+    MachineDevices devices() {
+        return devices;
+    }
+
+    /** The guest-visible identity: generation counter and VM clock page. */
+    MachineIdentity identity() {
+        return identity;
     }
 
     /**
@@ -214,6 +242,7 @@ public final class SourceNode implements AutoCloseable {
     @Override
     public void close() {
         vm.close();
+        devices.close();
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         shutdownGroups();
         memory.close();

@@ -101,7 +101,8 @@ final class SourceSession {
     /** Sends the VM description on the control connection; the destination sets up its memory from it. */
     void sendVmDescription() {
         control.writeAndFlush(new DeviceStateChunk(VmDescription.DEVICE_NAME, 0, true,
-            new VmDescription(options.workload(), options.vcpus()).toBytes()));
+            new VmDescription(options.workload(), options.vcpus(), node.identity().generation(),
+                node.identity().disruptionMarker()).toBytes()));
     }
 
     /**
@@ -116,6 +117,8 @@ final class SourceSession {
         stopNanoTime = System.nanoTime();
         long stopEpochNs = node.pauseVm();
         List<VcpuState> states = node.vcpuStates();
+        // Devices stop (their driver first) before the final dirty set is read: their last DMA is in it.
+        node.devices().stopAndCopy(chunk -> writeDeviceChunk(stream, chunk));
         ChannelPageSink sink = new ChannelPageSink(stream);
         List<PageRange> stale = new ArrayList<>();
         long[] discarded = {0};
@@ -135,7 +138,7 @@ final class SourceSession {
         }
         info = new MigrationInfo(options.mode(), precopyRounds, converged, discarded[0]);
         stream.write(new DeviceStateChunk(MigrationInfo.DEVICE_NAME, 0, true, info.toBytes()));
-        stream.write(new Switchover(stopEpochNs, states.size(), 0));
+        stream.write(new Switchover(stopEpochNs, states.size(), node.devices().deviceNames().size()));
         for (VcpuState state : states) {
             stream.write(new io.postcopy.protocol.VcpuState(state.vcpuId(), state.toBytes()));
         }
@@ -143,6 +146,20 @@ final class SourceSession {
         LOG.info("switchover ({}): source VM stopped after {} precopy rounds, {} pages discarded as stale",
             options.mode().cliName(), precopyRounds, discarded[0]);
         afterDelivery();
+    }
+
+    /** Precopy: the devices' state while they run (initial, then what changed), behind the round's pages. */
+    void sendPrecopyDeviceState(Channel stream) {
+        node.devices().drainPrecopyChunks(chunk -> writeDeviceChunk(stream, chunk));
+    }
+
+    /** Precopy begins: devices go to PRE_COPY and log their DMA. */
+    void startDevicePrecopy() {
+        node.devices().startPrecopy();
+    }
+
+    private static void writeDeviceChunk(Channel stream, io.postcopy.engine.machine.DeviceChunk chunk) {
+        stream.write(new DeviceStateChunk(chunk.deviceName(), chunk.sequence(), chunk.last(), chunk.data()));
     }
 
     private static void addToRanges(List<PageRange> ranges, long pageIndex) {

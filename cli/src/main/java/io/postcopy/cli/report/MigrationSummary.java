@@ -1,9 +1,13 @@
 package io.postcopy.cli.report;
 
 import io.postcopy.cli.metrics.FaultLatencyRecorder.LatencySummary;
+import io.postcopy.engine.machine.DeviceVerification;
+import io.postcopy.engine.machine.MachineReport;
 import io.postcopy.engine.migration.MigrationMode;
 import io.postcopy.engine.migration.MigrationReport;
 import io.postcopy.transport.MigrationInfo;
+
+import java.util.List;
 
 /**
  * The report of one migration as {@code dest} and {@code demo} print it; its JSON form is the record's
@@ -28,6 +32,10 @@ import io.postcopy.transport.MigrationInfo;
  * @param precopyRounds  precopy rounds before switchover (0 in post-copy)
  * @param precopyConverged precopy: whether the rest fitted the downtime budget (true in other modes)
  * @param pagesDiscarded pages precopy had sent and the VM wrote again, discarded at switchover
+ * @param generation     the generation counter before and after, and how many guest watchers acknowledged
+ *                       (null when no machine migrated: the in-process demo)
+ * @param vmclock        the VM clock page's disruption marker before and after (null likewise)
+ * @param devices        each device and whether its migrated state verified (empty likewise)
  */
 public record MigrationSummary(
     String result,
@@ -48,7 +56,10 @@ public record MigrationSummary(
     WorkloadCheck workloadCheck,
     int precopyRounds,
     boolean precopyConverged,
-    long pagesDiscarded) {
+    long pagesDiscarded,
+    MachineReport.GenerationReport generation,
+    MachineReport.VmClockReport vmclock,
+    List<DeviceVerification> devices) {
 
     /** The value of {@code result} for a lossless migration. */
     public static final String PASS = "PASS";
@@ -64,11 +75,13 @@ public record MigrationSummary(
      * @param vcpus     number of vCPUs
      * @param latency   the destination's fault latencies
      * @param migration the mode and precopy figures the source reported, or null for an in-process post-copy run
+     * @param machine   devices, generation and clock, or null for an in-process run (memory only)
      */
     public static MigrationSummary of(MigrationReport report, String transport, String workload, int vcpus,
-                                      LatencySummary latency, MigrationInfo migration) {
+                                      LatencySummary latency, MigrationInfo migration, MachineReport machine) {
         MigrationInfo info = migration != null ? migration : new MigrationInfo(MigrationMode.POSTCOPY, 0, true, 0);
-        return new MigrationSummary(report.passed() ? PASS : FAIL, report.backend(), info.mode().cliName(), transport,
+        boolean passed = report.passed() && (machine == null || machine.passed());
+        return new MigrationSummary(passed ? PASS : FAIL, report.backend(), info.mode().cliName(), transport,
             report.memoryBytes(), report.pageSize(), vcpus, workload,
             new Pages(report.pages().demand(), report.pages().background(), report.pages().zero(),
                 report.pages().duplicate(), report.pages().precopy(), report.pages().precopyResent()),
@@ -78,7 +91,9 @@ public record MigrationSummary(
                 report.integrity().firstMismatchPage()),
             new WorkloadCheck(report.workloadCheck().itemsChecked(), report.workloadCheck().violations(),
                 report.workloadCheck().firstViolation()),
-            info.precopyRounds(), info.converged(), info.pagesDiscarded());
+            info.precopyRounds(), info.converged(), info.pagesDiscarded(),
+            machine == null ? null : machine.generation(), machine == null ? null : machine.vmclock(),
+            machine == null ? List.of() : machine.devices());
     }
 
     private static double round3(double value) {

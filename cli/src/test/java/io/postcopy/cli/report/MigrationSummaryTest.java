@@ -25,7 +25,7 @@ class MigrationSummaryTest {
             new IntegrityResult(PAGES - mismatches, mismatches, mismatches > 0 ? 7 : -1),
             new WorkloadCheck(5000, violations, violations > 0 ? "cell 3 went backwards" : ""));
         return MigrationSummary.of(report, "epoll", "kv", 2, new LatencySummary(1000, 45.2, 120.5, 300.1, 999.9),
-            null);
+            null, null);
     }
 
     private static List<String> fieldNames(JsonNode node) {
@@ -40,7 +40,8 @@ class MigrationSummaryTest {
 
         assertEquals(List.of("result", "backend", "mode", "transport", "memoryBytes", "pageSize", "vcpus", "workload",
             "pages", "totalTimeMs", "downtimeMs", "faults", "uffdFaults", "faultLatencyUs", "integrity",
-            "workloadCheck", "precopyRounds", "precopyConverged", "pagesDiscarded"),
+            "workloadCheck", "precopyRounds", "precopyConverged", "pagesDiscarded", "generation", "vmclock",
+            "devices"),
             fieldNames(json));
         assertEquals(List.of("demand", "background", "zero", "duplicate", "precopy", "precopyResent"),
             fieldNames(json.get("pages")));
