@@ -52,6 +52,9 @@ final class SourceCommand implements Callable<Integer> {
         description = "Page size (default: ${DEFAULT-VALUE}).")
     int pageSize;
 
+    @picocli.CommandLine.Mixin
+    io.postcopy.cli.option.ModeOptions modeOptions;
+
     @Option(names = "--bandwidth", paramLabel = "RATE", defaultValue = "0", converter = BandwidthConverter.class,
         description = "Cap on the background stream in bytes/s, e.g. 100m; demand pages are never held back "
             + "(default: unlimited).")
@@ -89,7 +92,8 @@ final class SourceCommand implements Callable<Integer> {
             ParentWatch.start();
         }
         SourceOptions options = new SourceOptions(listen.host(), listen.port(), memoryBytes, pageSize, vcpus,
-            workload, bandwidthBytesPerSecond, seed);
+            workload, bandwidthBytesPerSecond, seed, modeOptions.mode(), modeOptions.hybridRounds(),
+            modeOptions.maxRounds(), modeOptions.downtimeBudgetMs());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (MetricsEndpoint metrics = MetricsEndpoint.open(metricsPort);

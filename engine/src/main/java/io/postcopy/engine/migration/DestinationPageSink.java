@@ -19,6 +19,9 @@ public final class DestinationPageSink implements PageSink {
     private final LongAdder background = new LongAdder();
     private final LongAdder zero = new LongAdder();
     private final LongAdder duplicate = new LongAdder();
+    private final LongAdder precopy = new LongAdder();
+    private final LongAdder discarded = new LongAdder();
+    private final LongAdder precopyResent = new LongAdder();
 
     /** Installs into {@code backend} and takes over its install observer to record digests. */
     public DestinationPageSink(FaultBackend backend) {
@@ -29,8 +32,13 @@ public final class DestinationPageSink implements PageSink {
 
     @Override
     public void onPage(long pageIndex, MemorySegment content, PageOrigin origin) {
+        boolean replaced = replaceIfPrecopy(pageIndex, origin);
         if (backend.installPage(pageIndex, content)) {
-            (origin == PageOrigin.DEMAND ? demand : background).increment();
+            (replaced ? precopyResent : switch (origin) {
+                case DEMAND -> demand;
+                case BACKGROUND -> background;
+                case PRECOPY -> precopy;
+            }).increment();
         } else {
             duplicate.increment();
         }
@@ -38,11 +46,33 @@ public final class DestinationPageSink implements PageSink {
 
     @Override
     public void onZeroPage(long pageIndex, PageOrigin origin) {
+        boolean replaced = replaceIfPrecopy(pageIndex, origin);
         if (backend.installZeroPage(pageIndex)) {
-            zero.increment();
+            (replaced ? precopyResent : zero).increment();
         } else {
             duplicate.increment();
         }
+    }
+
+    /**
+     * A later precopy round re-sends pages the VM wrote since the previous round: the new content replaces the
+     * old. Safe because precopy pages only arrive before the destination's vCPUs run.
+     */
+    private boolean replaceIfPrecopy(long pageIndex, PageOrigin origin) {
+        if (origin == PageOrigin.PRECOPY && backend.engine().isCached(pageIndex)) {
+            backend.discard(pageIndex);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Drops a page whose precopy content went stale: it becomes missing and its next arrival is installed.
+     * Called at switchover, before the destination's vCPUs run.
+     */
+    public void onDiscard(long pageIndex) {
+        backend.discard(pageIndex);
+        discarded.increment();
     }
 
     /** Digests of the pages as installed. */
@@ -52,6 +82,7 @@ public final class DestinationPageSink implements PageSink {
 
     /** A snapshot of the counts. */
     public PageArrivals arrivals() {
-        return new PageArrivals(demand.sum(), background.sum(), zero.sum(), duplicate.sum());
+        return new PageArrivals(demand.sum(), background.sum(), zero.sum(), duplicate.sum(), precopy.sum(),
+            discarded.sum(), precopyResent.sum());
     }
 }
