@@ -49,7 +49,8 @@ public final class BenchCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--only", split = ",", paramLabel = "SECTION",
-        description = "Run only these sections: tcp, faults, hotset, uffd, jmh (default: all). Ratios whose"
+        description = "Run only these sections: tcp, faults, hotset, modes, uffd, jmh (default:"
+            + " all). Ratios whose"
             + " figures were skipped are reported as not measured.")
     List<String> only;
 

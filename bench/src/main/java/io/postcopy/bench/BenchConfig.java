@@ -27,24 +27,29 @@ import java.util.Set;
  * @param jmhIterations            JMH measurement iterations
  * @param jmhIterationMs           JMH iteration time
  * @param migrationTimeoutMs       bound on each migration
+ * @param modeMemoryBytes          guest size of the postcopy / hybrid / precopy comparison
+ * @param maxPrecopyRounds         precopy's round limit in that comparison
  */
 public record BenchConfig(String name, Set<String> sections, int roundTrips, int pacedRoundTrips, long bulkBytes,
                           int bulkRepeats, int vcpus, long touchesPerSecondPerVcpu, long idleMemoryBytes,
                           long idleBandwidthBytesPerSecond, int idleRuns, List<Long> loadedSizesBytes,
                           long hotSetMemoryBytes, int uffdPages, int uffdRounds, int jmhWarmupIterations,
-                          int jmhIterations, long jmhIterationMs, long migrationTimeoutMs) {
+                          int jmhIterations, long jmhIterationMs, long migrationTimeoutMs, long modeMemoryBytes,
+                          int maxPrecopyRounds) {
     /** Raw TCP round trips and bulk throughput. */
     public static final String TCP = "tcp";
     /** Idle and loaded fault latency, downtime, background throughput (the migrations). */
     public static final String FAULTS = "faults";
     /** The hot-set run (network faults as a share of the working set). */
     public static final String HOTSET = "hotset";
+    /** postcopy vs hybrid vs precopy on a write-heavy workload. */
+    public static final String MODES = "modes";
     /** userfaultfd Java vs C handler. */
     public static final String UFFD = "uffd";
     /** JMH present-page reads. */
     public static final String JMH = "jmh";
     /** Every section, in the order they run. */
-    public static final List<String> SECTIONS = List.of(TCP, FAULTS, HOTSET, UFFD, JMH);
+    public static final List<String> SECTIONS = List.of(TCP, FAULTS, HOTSET, MODES, UFFD, JMH);
 
     private static final long MIB = 1L << 20;
     private static final long GIB = 1L << 30;
@@ -52,19 +57,19 @@ public record BenchConfig(String name, Set<String> sections, int roundTrips, int
     /** The {@code --quick} suite. */
     public static BenchConfig quick() {
         return new BenchConfig("quick", Set.copyOf(SECTIONS), 20_000, 4_000, GIB, 3, 1, 2_000, 32 * MIB, 4 * MIB,
-            2, List.of(256 * MIB, GIB), 256 * MIB, 20_000, 3, 3, 5, 500, 180_000);
+            2, List.of(256 * MIB, GIB), 256 * MIB, 20_000, 3, 3, 5, 500, 180_000, 128 * MIB, 10);
     }
 
     /** The full suite. */
     public static BenchConfig full() {
         return new BenchConfig("full", Set.copyOf(SECTIONS), 100_000, 10_000, 2 * GIB, 5, 1, 2_000, 64 * MIB,
-            4 * MIB, 3, List.of(256 * MIB, GIB, 4 * GIB), GIB, 50_000, 5, 3, 5, 1_000, 300_000);
+            4 * MIB, 3, List.of(256 * MIB, GIB, 4 * GIB), GIB, 50_000, 5, 3, 5, 1_000, 300_000, 256 * MIB, 30);
     }
 
-    /** A tiny configuration for tests: seconds, not minutes; no JMH, no userfaultfd comparison. */
+    /** A tiny configuration for tests: seconds, not minutes; no JMH, no hot-set run, no userfaultfd comparison. */
     public static BenchConfig smoke() {
-        return new BenchConfig("smoke", Set.of(TCP, FAULTS), 2_000, 200, 64 * MIB, 1, 1, 2_000, 4 * MIB,
-            16 * MIB, 1, List.of(8 * MIB), 8 * MIB, 2_000, 1, 1, 1, 100, 60_000);
+        return new BenchConfig("smoke", Set.of(TCP, FAULTS, MODES), 2_000, 200, 64 * MIB, 1, 1, 2_000, 4 * MIB,
+            16 * MIB, 1, List.of(8 * MIB), 8 * MIB, 2_000, 1, 1, 1, 100, 60_000, 8 * MIB, 3);
     }
 
     /** This configuration restricted to {@code only}. */
@@ -72,7 +77,7 @@ public record BenchConfig(String name, Set<String> sections, int roundTrips, int
         return new BenchConfig(name, Set.copyOf(only), roundTrips, pacedRoundTrips, bulkBytes, bulkRepeats, vcpus,
             touchesPerSecondPerVcpu, idleMemoryBytes, idleBandwidthBytesPerSecond, idleRuns, loadedSizesBytes,
             hotSetMemoryBytes, uffdPages, uffdRounds, jmhWarmupIterations, jmhIterations, jmhIterationMs,
-            migrationTimeoutMs);
+            migrationTimeoutMs, modeMemoryBytes, maxPrecopyRounds);
     }
 
     /** True if {@code section} runs. */

@@ -8,11 +8,13 @@ import io.postcopy.bench.report.BenchSummary.BackendFigures;
 import io.postcopy.bench.report.BenchSummary.HotSetFigures;
 import io.postcopy.bench.report.BenchSummary.Latency;
 import io.postcopy.bench.report.BenchSummary.Migration;
+import io.postcopy.bench.report.BenchSummary.ModeFigures;
 import io.postcopy.bench.report.Goals;
 import io.postcopy.engine.backend.BackendChoice;
 import io.postcopy.engine.backend.BackendKind;
 import io.postcopy.engine.backend.FaultBackends;
 import io.postcopy.engine.backend.uffd.UserfaultfdProbe;
+import io.postcopy.engine.migration.MigrationMode;
 import io.postcopy.transport.NettyTransport;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
@@ -23,6 +25,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -37,6 +40,8 @@ final class BenchSuite {
     private static final String HOT_SET = "hotset";
     private static final String FAULT_WORKLOAD = "random";
     private static final long WARM_UP_BYTES = 16L << 20;
+    /** Write-heavy: half the steps write, spread over all of memory, so precopy's dirty set does not shrink. */
+    private static final String MODE_WORKLOAD = "random";
 
     private final BenchConfig config;
     private final String command;
@@ -85,7 +90,7 @@ final class BenchSuite {
         }
         Latency baseline = rtt == null ? null : "netty".equals(rtt.baseline()) ? rtt.netty() : rtt.plain();
 
-        if (config.runs(BenchConfig.FAULTS) || config.runs(BenchConfig.HOTSET)) {
+        if (config.runs(BenchConfig.FAULTS) || config.runs(BenchConfig.HOTSET) || config.runs(BenchConfig.MODES)) {
             for (BackendChoice backend : backends) {
                 warmUp(backend);
             }
@@ -114,6 +119,10 @@ final class BenchSuite {
                     null, null);
             }
         }
+
+        BenchSummary.ModeComparison modes = config.runs(BenchConfig.MODES) ? compareModes(backends.getFirst())
+            : new BenchSummary.ModeComparison(false, "skipped in this run (--only)", MODE_WORKLOAD, null, null, null,
+                null, null);
 
         BenchSummary.UffdHandler uffd = null;
         Double uffdRatio = null;
@@ -149,9 +158,6 @@ final class BenchSuite {
         Long duplicates = migrations.isEmpty() ? null
             : migrations.stream().mapToLong(Migration::duplicatePages).sum();
         BackendFigures primary = backendFigures.isEmpty() ? null : backendFigures.getFirst();
-        BenchSummary.ModeComparison modes = new BenchSummary.ModeComparison(false,
-            "modes not available in this build (SourceOptions has no migration mode)", "kv", null, null, null);
-
         BenchSummary.Machine machine = new BenchSummary.Machine(Runtime.getRuntime().availableProcessors(), loadStart,
             MachineInfo.loadAverages(), MachineInfo.jdk(), MachineInfo.os(), NettyTransport.best().reportName(),
             UserfaultfdProbe.isAvailable());
@@ -208,6 +214,29 @@ final class BenchSuite {
             largest == null ? null : round1(largest.backgroundBytesPerSecond()));
     }
 
+    /** The same guest migrated in each mode, uncapped, with the default backend. */
+    private BenchSummary.ModeComparison compareModes(BackendChoice backend) throws InterruptedException {
+        ModeFigures[] figures = new ModeFigures[MigrationMode.values().length];
+        for (MigrationMode mode : MigrationMode.values()) {
+            MigrationScenario scenario = new MigrationScenario("mode-" + mode.cliName(), backend,
+                config.modeMemoryBytes(), MODE_WORKLOAD, config.vcpus(), config.touchesPerSecondPerVcpu(), 0, 0,
+                config.migrationTimeoutMs(), mode, config.maxPrecopyRounds());
+            MigrationRun run = migrate(scenario);
+            figures[mode.ordinal()] = run == null ? null : new ModeFigures(run.passed() ? "PASS" : "FAIL",
+                round3(run.report().downtimeMs()), Double.isNaN(run.migrationTimeMs()) ? null
+                    : round3(run.migrationTimeMs()), run.pagesSent(), run.report().faults(),
+                run.faultLatencyNs().getTotalCount() == 0 ? null
+                    : micros(run.faultLatencyNs().getValueAtPercentile(99)),
+                run.migration().precopyRounds(), run.migration().converged(), run.migration().pagesDiscarded());
+        }
+        String settings = String.format(Locale.ROOT, "hybrid: %d precopy rounds at most; precopy: a downtime budget"
+                + " of %d ms, %d rounds at most; the source's vCPU runs unpaced", MigrationScenario.HYBRID_ROUNDS,
+            MigrationScenario.DOWNTIME_BUDGET_MS, config.maxPrecopyRounds());
+        return new BenchSummary.ModeComparison(true, null, MODE_WORKLOAD,
+            BenchConfig.sizeLabel(config.modeMemoryBytes()), settings, figures[MigrationMode.POSTCOPY.ordinal()],
+            figures[MigrationMode.HYBRID.ordinal()], figures[MigrationMode.PRECOPY.ordinal()]);
+    }
+
     /**
      * One small unrecorded migration per backend first, so that class loading and the JIT's first compilations of
      * the transport and engine do not land in the first measured run (the TCP baselines warm up too).
@@ -234,7 +263,7 @@ final class BenchSuite {
             scenario.workload(), scenario.bandwidthBytesPerSecond());
         try {
             MigrationRun run = MigrationHarness.run(scenario);
-            boolean passed = run.report().passed();
+            boolean passed = run.passed();
             anyMigrationFailed |= !passed;
             migrations.add(new Migration(scenario.name(), run.backend(), size, scenario.workload(),
                 scenario.bandwidthBytesPerSecond(), passed ? "PASS" : "FAIL", round3(run.report().downtimeMs()),

@@ -48,7 +48,7 @@ class BenchCommandTest {
         int code = execute(new BenchCommand(), "--quick", "--only", "tcp,warp");
 
         assertEquals(2, code);
-        assertTrue(err.toString().contains("unknown section 'warp' (expected: tcp, faults, hotset, uffd, jmh)"),
+        assertTrue(err.toString().contains("unknown section 'warp' (expected: tcp, faults, hotset, modes, uffd, jmh)"),
             err.toString());
     }
 

@@ -38,6 +38,9 @@ class BenchSmokeTest {
         assertTrue(summary.figures().migrations().stream().allMatch(m -> m.result().equals("PASS")));
         assertEquals(Goals.NOT_MEASURED, summary.goals().get(3).status());
         assertTrue(charts.contains("fault-latency.png"));
+        assertTrue(summary.figures().modes().measured());
+        assertEquals(0, summary.figures().modes().precopy().faults());
+        assertEquals("PASS", summary.figures().modes().hybrid().result());
         JsonNode json = new ObjectMapper().readTree(directory.resolve(BenchOutput.SUMMARY).toFile());
         assertTrue(json.get("faultP50VsTcpRtt").isNumber());
         assertTrue(json.get("presentReadVsRaw").isNull());

@@ -37,7 +37,8 @@ public final class MigrationHarness {
         long start = System.nanoTime();
         SourceOptions sourceOptions = new SourceOptions("127.0.0.1", 0, scenario.memoryBytes(),
             MemoryGeometry.SMALL_PAGE_SIZE, scenario.vcpus(), scenario.workload(), scenario.bandwidthBytesPerSecond(),
-            SEED);
+            SEED, scenario.mode(), MigrationScenario.HYBRID_ROUNDS, scenario.maxPrecopyRounds(),
+            MigrationScenario.DOWNTIME_BUDGET_MS);
         try (SourceNode source = SourceNode.start(sourceOptions, new SimpleMeterRegistry())) {
             AtomicReference<PacedBackend> paced = new AtomicReference<>();
             DestinationOptions destinationOptions = new DestinationOptions("127.0.0.1", source.localAddress().getPort(),
@@ -47,19 +48,22 @@ public final class MigrationHarness {
                     paced.set(backend);
                     return backend;
                 }, scenario.runAfterMs(), scenario.timeoutMs());
+            long migrateStart = System.nanoTime();
             DestinationResult result = DestinationNode.migrate(destinationOptions, new SimpleMeterRegistry(),
                 FaultListener.NONE, MigrationProgress.NONE);
             SourceResult sourceResult = source.awaitCompletion(scenario.timeoutMs());
             PacedBackend.GuestObservation seen = paced.get().observation();
             MigrationRun run = new MigrationRun(scenario, result.report().backend(), result.transportName(),
                 result.report(), seen.correctedNs(), seen.uncorrectedNs(), seen.touches(), seen.distinctPages(),
-                sourceResult.requestsForSentPages(), (System.nanoTime() - start) / 1e6);
-            LOG.info("{} {} {} MiB: {} faults, p50 {} us, p99 {} us, downtime {} ms, total {} ms, {}",
-                scenario.name(), run.backend(), scenario.memoryBytes() >> 20, seen.correctedNs().getTotalCount(),
-                seen.correctedNs().getValueAtPercentile(50) / 1000.0,
-                seen.correctedNs().getValueAtPercentile(99) / 1000.0, String.format("%.2f", result.report()
-                    .downtimeMs()), String.format("%.1f", result.report().totalTimeMs()),
-                result.report().passed() ? "PASS" : "FAIL");
+                sourceResult.requestsForSentPages(), (System.nanoTime() - start) / 1e6, result.passed(),
+                result.migration(), paced.get().lastCompleteNanos() == 0 ? Double.NaN
+                    : (paced.get().lastCompleteNanos() - migrateStart) / 1e6);
+            LOG.info("{} {} {} {} MiB: {} faults, p50 {} us, p99 {} us, downtime {} ms, total {} ms, {}",
+                scenario.name(), scenario.mode().cliName(), run.backend(), scenario.memoryBytes() >> 20,
+                seen.correctedNs().getTotalCount(), seen.correctedNs().getValueAtPercentile(50) / 1000.0,
+                seen.correctedNs().getValueAtPercentile(99) / 1000.0,
+                String.format("%.2f", result.report().downtimeMs()),
+                String.format("%.1f", result.report().totalTimeMs()), result.passed() ? "PASS" : "FAIL");
             return run;
         }
     }

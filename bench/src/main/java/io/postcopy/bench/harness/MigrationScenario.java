@@ -1,6 +1,7 @@
 package io.postcopy.bench.harness;
 
 import io.postcopy.engine.backend.BackendChoice;
+import io.postcopy.engine.migration.MigrationMode;
 
 import java.util.Objects;
 
@@ -16,13 +17,31 @@ import java.util.Objects;
  * @param bandwidthBytesPerSecond  the source's cap on the background stream, 0 for none (saturate the link)
  * @param runAfterMs               how long the VM runs after the last page arrived
  * @param timeoutMs                bound on the whole migration
+ * @param mode                     postcopy, hybrid or precopy
+ * @param maxPrecopyRounds         precopy: rounds before it stops anyway (the source's setting)
  */
 public record MigrationScenario(String name, BackendChoice backend, long memoryBytes, String workload, int vcpus,
                                 long touchesPerSecondPerVcpu, long bandwidthBytesPerSecond, long runAfterMs,
-                                long timeoutMs) {
+                                long timeoutMs, MigrationMode mode, int maxPrecopyRounds) {
+    /** Hybrid: precopy rounds before post-copy (the source's default). */
+    public static final int HYBRID_ROUNDS = 2;
+    /** Precopy: the downtime budget it converges to (the source's default). */
+    public static final long DOWNTIME_BUDGET_MS = 50;
+    /** Precopy: the source's default round limit. */
+    public static final int MAX_PRECOPY_ROUNDS = 30;
+
+    /** A post-copy migration. */
+    public MigrationScenario(String name, BackendChoice backend, long memoryBytes, String workload, int vcpus,
+                             long touchesPerSecondPerVcpu, long bandwidthBytesPerSecond, long runAfterMs,
+                             long timeoutMs) {
+        this(name, backend, memoryBytes, workload, vcpus, touchesPerSecondPerVcpu, bandwidthBytesPerSecond,
+            runAfterMs, timeoutMs, MigrationMode.POSTCOPY, MAX_PRECOPY_ROUNDS);
+    }
+
     /** Validates the ranges. */
     public MigrationScenario {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(workload, "workload");
         if (touchesPerSecondPerVcpu < 1 || touchesPerSecondPerVcpu > 1_000_000) {

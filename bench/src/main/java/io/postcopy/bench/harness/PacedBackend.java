@@ -11,6 +11,7 @@ import org.HdrHistogram.Histogram;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A fault backend that hands the destination's vCPUs {@link PacedAccessor}s and passes everything else straight
@@ -24,10 +25,26 @@ final class PacedBackend implements FaultBackend {
     private final FaultBackend delegate;
     private final long intervalNs;
     private final List<PacedAccessor> accessors = new ArrayList<>();
+    private final long pageCount;
+    /** Pages installed through this backend minus pages discarded: all present when it reaches the page count. */
+    private final AtomicLong present = new AtomicLong();
+    private volatile long lastCompleteNanos;
 
     PacedBackend(FaultBackend delegate, long intervalNs) {
         this.delegate = delegate;
         this.intervalNs = intervalNs;
+        this.pageCount = delegate.memory().pageCount();
+    }
+
+    /** {@link System#nanoTime()} when the last missing page was installed, 0 if memory never became complete. */
+    long lastCompleteNanos() {
+        return lastCompleteNanos;
+    }
+
+    private void installed(long pages) {
+        if (pages > 0 && present.addAndGet(pages) == pageCount) {
+            lastCompleteNanos = System.nanoTime();
+        }
     }
 
     @Override
@@ -59,17 +76,33 @@ final class PacedBackend implements FaultBackend {
 
     @Override
     public boolean installPage(long pageIndex, MemorySegment content) {
-        return delegate.installPage(pageIndex, content);
+        boolean installed = delegate.installPage(pageIndex, content);
+        installed(installed ? 1 : 0);
+        return installed;
     }
 
     @Override
-    public int installPages(long firstPageIndex, MemorySegment contiguousContent, int pageCount) {
-        return delegate.installPages(firstPageIndex, contiguousContent, pageCount);
+    public int installPages(long firstPageIndex, MemorySegment contiguousContent, int count) {
+        int installed = delegate.installPages(firstPageIndex, contiguousContent, count);
+        installed(installed);
+        return installed;
     }
 
     @Override
     public boolean installZeroPage(long pageIndex) {
-        return delegate.installZeroPage(pageIndex);
+        boolean installed = delegate.installZeroPage(pageIndex);
+        installed(installed ? 1 : 0);
+        return installed;
+    }
+
+    /** Precopy's stale pages: missing again, so memory is complete only once they arrived once more. */
+    @Override
+    public void discard(long pageIndex) {
+        boolean wasPresent = delegate.engine().isCached(pageIndex);
+        delegate.discard(pageIndex);
+        if (wasPresent) {
+            present.decrementAndGet();
+        }
     }
 
     @Override

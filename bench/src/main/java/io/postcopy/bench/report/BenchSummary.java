@@ -207,22 +207,29 @@ public record BenchSummary(
      * @param measured whether the comparison ran
      * @param reason   why not, if it did not
      * @param workload the write-heavy workload
+     * @param size     guest size
+     * @param settings the modes' settings (hybrid rounds, precopy round limit and downtime budget)
      * @param postcopy figures of the postcopy mode, or null
      * @param hybrid   figures of the hybrid mode, or null
      * @param precopy  figures of the precopy mode, or null
      */
-    public record ModeComparison(boolean measured, String reason, String workload, ModeFigures postcopy,
-                                 ModeFigures hybrid, ModeFigures precopy) {
+    public record ModeComparison(boolean measured, String reason, String workload, String size, String settings,
+                                 ModeFigures postcopy, ModeFigures hybrid, ModeFigures precopy) {
     }
 
     /**
+     * @param result         PASS, FAIL or ERROR
      * @param downtimeMs     source stop to first destination vCPU step
-     * @param totalTimeMs    start of migration to last page installed
-     * @param pagesSent      pages on the wire, resends included
+     * @param totalTimeMs    destination's first connection to last page installed (precopy rounds included)
+     * @param pagesSent      pages on the wire, re-sends and duplicates included
      * @param faults         demand faults on the destination
-     * @param faultP99Us     fault p99
+     * @param faultP99Us     the paced guest's fault p99, null without faults
+     * @param precopyRounds  precopy rounds before the switchover
+     * @param converged      precopy: the rest fitted the downtime budget
+     * @param pagesDiscarded pages precopy sent and the VM dirtied again, discarded at switchover
      */
-    public record ModeFigures(double downtimeMs, double totalTimeMs, long pagesSent, long faults, Double faultP99Us) {
+    public record ModeFigures(String result, double downtimeMs, Double totalTimeMs, long pagesSent, long faults,
+                              Double faultP99Us, int precopyRounds, boolean converged, long pagesDiscarded) {
     }
 
     /**

@@ -163,14 +163,15 @@ public final class Report {
             .append(mibPerSecond((double) guest.idleBandwidthBytesPerSecond()))
             .append(" (a trickle). The baselines send an 8-byte request and wait for a 4 KiB answer, back to back:"
                 + " plain blocking sockets, and Netty (the engine's transport, the caller thread woken per answer"
-                + " as a faulting vCPU is). The ratios use the faster of the two (`")
-            .append(s.figures().tcpRoundTrip().baseline()).append("`).\n\n");
+                + " as a faulting vCPU is). The ratios use the faster of the two");
         BenchSummary.TcpRoundTrip rtt = s.figures().tcpRoundTrip();
+        md.append(rtt == null ? " (not measured in this run)" : " (`" + rtt.baseline() + "`)").append(".\n\n");
         Latency baseline = baseline(s);
         latencyHeader(md);
-        latencyRow(md, "TCP round trip, plain sockets", rtt.plain(), baseline);
-        latencyRow(md, "TCP round trip, Netty", rtt.netty(), baseline);
-        latencyRow(md, "TCP round trip, plain, paced like the guest (context)", rtt.pacedPlain(), baseline);
+        latencyRow(md, "TCP round trip, plain sockets", rtt == null ? null : rtt.plain(), baseline);
+        latencyRow(md, "TCP round trip, Netty", rtt == null ? null : rtt.netty(), baseline);
+        latencyRow(md, "TCP round trip, plain, paced like the guest (context)", rtt == null ? null : rtt.pacedPlain(),
+            baseline);
         for (BackendFigures backend : s.backends()) {
             latencyRow(md, "fault, " + backend.backend() + (backend.isDefault() ? " (default)" : "") + ", idle",
                 backend.idleFaultLatencyUs(), baseline);
@@ -250,9 +251,14 @@ public final class Report {
     private static void throughput(StringBuilder md, BenchSummary s, List<String> charts) {
         BenchSummary.Throughput t = s.figures().throughput();
         md.append("## 5. Background stream throughput vs raw loopback TCP bulk\n\n");
+        if (t == null) {
+            md.append("Not measured in this run.\n\n");
+            return;
+        }
         md.append("The background figure is the non-zero pages the background stream delivered, times the page"
             + " size, over the migration's total time (source stop to last page installed) of the largest"
-            + " uncapped run (`").append(t.fromRun()).append("`); the baseline is one plain socket writing 256 KiB"
+            + " uncapped run (`").append(t.fromRun() == null ? "none in this run" : t.fromRun())
+            .append("`); the baseline is one plain socket writing 256 KiB"
                 + " chunks over loopback.\n\n");
         md.append("| | throughput |\n|---|---|\n");
         md.append("| raw TCP bulk (plain socket) | ").append(mibPerSecond(t.tcpBulkBytesPerSecond())).append(" |\n");
@@ -295,12 +301,17 @@ public final class Report {
             md.append("**Not measured: ").append(m == null ? "modes not available in this build" : m.reason())
                 .append(".** No numbers are given rather than invented ones. The JSON summary keeps the fields"
                     + " (`figures.modes`: `postcopy`, `hybrid`, `precopy`, each with `downtimeMs`, `totalTimeMs`,"
-                    + " `pagesSent`, `faults`, `faultP99Us`) so that a build with modes fills them in.\n\n");
+                    + " `pagesSent`, `faults`, `faultP99Us`, ...) for a run that measures them.\n\n");
             return;
         }
-        md.append("Workload `").append(m.workload()).append("`.\n\n");
-        md.append("| mode | downtime ms | total time ms | pages sent | faults | fault p99 µs |\n"
-            + "|---|---|---|---|---|---|\n");
+        md.append("The same ").append(m.size()).append(" guest (workload `").append(m.workload())
+            .append("`: half the steps write, anywhere in memory) migrated in each mode with the default backend and"
+                + " the background stream uncapped; ").append(m.settings()).append(" (its vCPU writes as fast as"
+                + " one core allows, which makes the workload write-heavy). Total time runs from the destination's"
+                + " first connection to the last page installed, precopy rounds included; pages sent count every"
+                + " page on the wire, re-sends included.\n\n");
+        md.append("| mode | result | downtime ms | total time ms | pages sent | precopy rounds | converged |"
+            + " discarded | faults | fault p99 µs |\n|---|---|---|---|---|---|---|---|---|---|\n");
         modeRow(md, "postcopy", m.postcopy());
         modeRow(md, "hybrid", m.hybrid());
         modeRow(md, "precopy", m.precopy());
@@ -309,12 +320,14 @@ public final class Report {
 
     private static void modeRow(StringBuilder md, String name, ModeFigures f) {
         if (f == null) {
-            md.append("| ").append(name).append(" | not measured | | | | |\n");
+            md.append("| ").append(name).append(" | did not finish (see the log) | | | | | | | | |\n");
             return;
         }
-        md.append("| ").append(name).append(" | ").append(number(f.downtimeMs())).append(" | ")
-            .append(number(f.totalTimeMs())).append(" | ").append(f.pagesSent()).append(" | ").append(f.faults())
-            .append(" | ").append(number(f.faultP99Us())).append(" |\n");
+        md.append("| ").append(name).append(" | ").append(f.result()).append(" | ").append(number(f.downtimeMs()))
+            .append(" | ").append(number(f.totalTimeMs())).append(" | ").append(f.pagesSent()).append(" | ")
+            .append(f.precopyRounds()).append(" | ").append(f.converged() ? "yes" : "no").append(" | ")
+            .append(f.pagesDiscarded()).append(" | ").append(f.faults()).append(" | ")
+            .append(number(f.faultP99Us())).append(" |\n");
     }
 
     private static void prefetch(StringBuilder md, BenchSummary s) {

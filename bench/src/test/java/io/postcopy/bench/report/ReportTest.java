@@ -53,6 +53,41 @@ class ReportTest {
     }
 
     @Test
+    void shouldCompareTheModesSideBySideWhenMeasured() {
+        BenchSummary s = SummaryFixtures.fixed();
+        BenchSummary.Figures f = s.figures();
+        BenchSummary.ModeComparison modes = new BenchSummary.ModeComparison(true, null, "random", "128m",
+            "hybrid: 2 precopy rounds at most", new BenchSummary.ModeFigures("PASS", 15.5, 560.0, 32768, 277, 2000.0,
+                0, true, 0), new BenchSummary.ModeFigures("PASS", 395.0, 3318.0, 98304, 225, 1800.0, 2, true, 32768),
+            new BenchSummary.ModeFigures("PASS", 1193.0, 10937.0, 360448, 0, null, 10, false, 0));
+        BenchSummary measured = new BenchSummary(s.schema(), s.date(), s.quick(), s.command(), s.machine(),
+            s.defaultBackend(), s.faultP50VsTcpRtt(), s.faultP99VsTcpRtt(), s.loadedFaultP99VsIdleP99(),
+            s.uffdJavaVsC(), s.presentReadVsRaw(), s.backgroundVsTcpThroughput(), s.downtimeMs(),
+            s.networkFaultShareOfWorkingSet(), s.duplicatePages(), s.backends(), new BenchSummary.Figures(f.guest(),
+                f.tcpRoundTrip(), f.uffdHandler(), f.presentRead(), f.throughput(), f.migrations(), modes,
+                f.prefetch()), s.goals());
+
+        String report = Report.render(measured, List.of());
+
+        assertTrue(report.contains("| postcopy | PASS | 15.5 | 560 | 32768 | 0 | yes | 0 | 277 | 2000 |"), report);
+        assertTrue(report.contains("| precopy | PASS | 1193 | 10937 | 360448 | 10 | no | 0 | 0 | – |"), report);
+        assertFalse(report.contains("Not measured: modes"), report);
+    }
+
+    @Test
+    void shouldRenderWhenEverySectionWasSkipped() {
+        BenchSummary s = SummaryFixtures.fixed();
+        BenchSummary empty = new BenchSummary(s.schema(), s.date(), false, "./postcopy bench --only uffd",
+            s.machine(), "software", null, null, null, null, null, null, s.downtimeMs(), null, null, List.of(),
+            new BenchSummary.Figures(s.figures().guest(), null, null, null, null, List.of(), null, null), List.of());
+
+        String report = Report.render(empty.withGoals(Goals.evaluate(empty)), List.of());
+
+        assertTrue(report.contains("| `faultP50VsTcpRtt` | – | <= 2 | _not measured_ |"), report);
+        assertTrue(report.contains("## 8. Prefetch around faults"), report);
+    }
+
+    @Test
     void shouldStateTheMachineAndItsLoad() {
         String report = Report.render(SummaryFixtures.fixed(), ALL_CHARTS);
 

@@ -32,7 +32,8 @@ final class SummaryFixtures {
             new BenchSummary.Throughput(1.5e9, 2.0e9, "uffd 1g"),
             List.of(new BenchSummary.Migration("loaded", "uffd", "256m", "random", 0, "PASS", 8.0, 700.0, 900,
                 60_000, 4_636, 0, 1_000, 1_200, new Latency(1_000, 40.0, 225.0, 500.0, 900.0, 200.0))),
-            new BenchSummary.ModeComparison(false, "modes not available in this build", "kv", null, null, null),
+            new BenchSummary.ModeComparison(false, "modes not available in this build", "random", null, null, null,
+                null, null),
             new BenchSummary.PrefetchComparison(false, "no prefetch switch in this build",
                 new BenchSummary.HotSetFigures("256m", 300, 3_000, 0.1, 0), null, null));
         BenchSummary summary = new BenchSummary(BenchSummary.SCHEMA, "2026-01-01T00:00:00Z", true,
