@@ -114,7 +114,8 @@ final class BenchSuite {
                 long guestFaults = hot.uncorrectedNs().getTotalCount();
                 HotSetFigures current = new HotSetFigures(BenchConfig.sizeLabel(config.hotSetMemoryBytes()),
                     guestFaults, hot.workingSetPages(),
-                    round3((double) guestFaults / Math.max(1, hot.workingSetPages())), hot.report().pages().duplicate());
+                    round3((double) guestFaults / Math.max(1, hot.workingSetPages())),
+                    hot.report().pages().duplicate());
                 networkFaultShare = current.share();
                 prefetch = new BenchSummary.PrefetchComparison(false, "no prefetch switch in this build"
                     + " (DestinationOptions has no prefetch setting), so on vs off cannot be compared", current,
