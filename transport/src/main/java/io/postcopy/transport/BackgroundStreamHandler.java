@@ -52,6 +52,10 @@ final class BackgroundStreamHandler extends PageRequestHandler {
         this.context = ctx;
         this.sink = new ChannelPageSink(ctx.channel());
         if (session.options().mode() == MigrationMode.POSTCOPY) {
+            // Even post-copy pre-copies the devices' state (VFIO PRE_COPY): only what changes in between is left
+            // for the stop-and-copy inside the downtime.
+            session.startDevicePrecopy();
+            session.sendPrecopyDeviceState(ctx.channel());
             session.switchover(ctx.channel(), 0, true);
             phase = Phase.POSTCOPY;
         } else {

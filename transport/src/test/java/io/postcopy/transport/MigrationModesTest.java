@@ -49,6 +49,19 @@ class MigrationModesTest {
         assertTrue(result.report().pages().precopy() > 0, "precopy rounds sent pages while the VM ran");
         assertTrue(result.migration().pagesDiscarded() > 0, "a write-heavy guest dirties pages precopy already sent");
         assertEquals(result.migration().pagesDiscarded(), result.report().pages().discarded());
+        assertMachineMigrated(result);
+    }
+
+    private static void assertMachineMigrated(DestinationResult result) {
+        assertEquals(java.util.List.of("blk0", "net0"),
+            result.machine().devices().stream().map(io.postcopy.engine.machine.DeviceVerification::name).toList());
+        assertTrue(result.machine().devices().stream().allMatch(
+            io.postcopy.engine.machine.DeviceVerification::verified), result.machine().toString());
+        assertEquals(result.machine().generation().before() + 1, result.machine().generation().after());
+        assertEquals(1, result.machine().generation().watchersAcknowledged(), "the guest agent acknowledged");
+        assertTrue(result.machine().vmclock().disruptionMarkerAfter()
+            != result.machine().vmclock().disruptionMarkerBefore(), "a new disruption marker after migration");
+        assertTrue(result.passed());
     }
 
     @Test
@@ -59,6 +72,7 @@ class MigrationModesTest {
         assertEquals(1, result.migration().precopyRounds(), "nothing is dirtied, so one round suffices");
         assertEquals(0, result.report().pages().demand(), "everything was there before the VM resumed");
         assertEquals(0, result.report().faults());
+        assertMachineMigrated(result);
     }
 
     @Test
