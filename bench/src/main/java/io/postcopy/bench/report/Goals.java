@@ -125,9 +125,9 @@ public final class Goals {
 
     private static String downtimeReason(BenchSummary summary) {
         StringBuilder reason = new StringBuilder("between the source's stop and the destination's first vCPU step"
-            + " lie the switchover's fixed steps: the devices' stop-and-copy state streamed and checked (SHA-256) on"
-            + " the destination, the discard ranges, the vCPU states, and the vCPU threads' wake-up, each waiting"
-            + " for one of the 2 cores");
+            + " lie the switchover's fixed steps: the devices' remaining stop-and-copy state streamed and checked"
+            + " (SHA-256) on the destination, the discard ranges, the vCPU states, and the vCPU threads' wake-up,"
+            + " each waiting for one of the 2 cores");
         StringBuilder bySize = new StringBuilder();
         boolean grows = true;
         int backendsWithFigures = 0;
