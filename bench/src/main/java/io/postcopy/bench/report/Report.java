@@ -172,7 +172,8 @@ public final class Report {
                 + " runs the background stream is capped at ")
             .append(mibPerSecond((double) guest.idleBandwidthBytesPerSecond()))
             .append(" (a trickle). The destination also runs the VM's simulated devices (a DMA every 200 µs), as"
-                + " every migration of this build does. The baselines send an 8-byte request and wait for a 4 KiB answer, back to back:"
+                + " every migration of this build does. The baselines send an 8-byte request and wait for a 4 KiB"
+                + " answer, back to back:"
                 + " plain blocking sockets, and Netty (the engine's transport, the caller thread woken per answer"
                 + " as a faulting vCPU is). The ratios use the faster of the two");
         BenchSummary.TcpRoundTrip rtt = s.figures().tcpRoundTrip();
