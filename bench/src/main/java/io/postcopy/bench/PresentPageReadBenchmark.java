@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * {@link MemorySegment} read of the same address: random 8-byte reads over 256 MiB, and sequential reads.
  * Goal: accessor / raw &lt;= 1.3.
  *
- * <p>Run: {@code ./postcopy bench-jmh PresentPageReadBenchmark} (see README).
+ * <p>Run: {@code ./postcopy bench jmh PresentPageReadBenchmark}; {@code ./postcopy bench} runs it as part of the suite.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
