@@ -52,6 +52,7 @@ public final class UffdBackend implements FaultBackend {
     private final GuestMemory memory;
     private final FaultEngine engine;
     private final UffdPageStates states;
+    private final KernelFaultTimes faultTimes;
     private final UffdInstaller installer;
     private final UffdFaultHandler handler;
     private final UffdAccessor[] vcpuAccessors;
@@ -86,10 +87,12 @@ public final class UffdBackend implements FaultBackend {
             this.memory = GuestMemory.wrap(geometry, arena, guest);
             this.engine = new FaultEngine(context);
             this.states = new UffdPageStates(geometry.pageCount());
-            this.installer = new UffdInstaller(fd, guest, geometry, engine, states, arena, context.registry());
+            this.faultTimes = new KernelFaultTimes(engine);
+            this.installer = new UffdInstaller(fd, guest, geometry, engine, states, faultTimes, arena,
+                context.registry());
             Counter faults = Counter.builder("postcopy.uffd.faults")
                 .description("page faults read from the userfaultfd").register(context.registry());
-            this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, guest, faults);
+            this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, faultTimes, guest, faults);
             this.vcpuAccessors = new UffdAccessor[context.syncSlots()];
             for (int vcpu = 0; vcpu < vcpuAccessors.length; vcpu++) {
                 vcpuAccessors[vcpu] = UffdAccessor.forVcpu(guest, engine, states, installer, arena);
