@@ -36,6 +36,27 @@ public final class DestinationPageSink implements PageSink {
         }
     }
 
+    /**
+     * A run of contiguous pages arrived in one buffer: installs them with one
+     * {@link FaultBackend#installPages} call (one {@code UFFDIO_COPY} per run of missing pages), counting the pages
+     * it installed under {@code origin} and the rest as duplicates. Digests are recorded by the install observer,
+     * once per installed page, exactly as by {@link #onPage}. Thread-safe, like {@link #onPage}.
+     *
+     * @param firstPageIndex the first page
+     * @param contiguous     exactly {@code pageCount} pages of bytes, readable for the duration of the call
+     * @param pageCount      at least 1
+     * @param origin         why the pages were sent
+     * @return how many of the pages were installed by this call
+     * @throws io.postcopy.engine.error.PageOutOfRangeException if any page is out of range, before anything is
+     *     installed
+     */
+    public int onPages(long firstPageIndex, MemorySegment contiguous, int pageCount, PageOrigin origin) {
+        int installed = backend.installPages(firstPageIndex, contiguous, pageCount);
+        (origin == PageOrigin.DEMAND ? demand : background).add(installed);
+        duplicate.add(pageCount - installed);
+        return installed;
+    }
+
     @Override
     public void onZeroPage(long pageIndex, PageOrigin origin) {
         if (backend.installZeroPage(pageIndex)) {
@@ -43,6 +64,11 @@ public final class DestinationPageSink implements PageSink {
         } else {
             duplicate.increment();
         }
+    }
+
+    /** The backend pages are installed into (for the batcher's presence check). */
+    FaultBackend backend() {
+        return backend;
     }
 
     /** Digests of the pages as installed. */
