@@ -35,6 +35,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * for it that arrives later is dropped. That differs from {@link #discard(long)}, the backend's own discard of
  * precopy-stale pages, after which the page is fetched from the source again.
  *
+ * <p>2 MiB pages: guest RAM stays ordinary anonymous memory (4 KiB base pages in the kernel); a logical page is
+ * 512 base pages. A fault on any base page requests the whole page once, and one {@code UFFDIO_COPY} of 2 MiB
+ * installs it and wakes every thread blocked on any of its base pages. A guest discard (REMOVE) is applied per
+ * whole logical page: pages wholly inside the range are discarded as above. A <em>partial</em> REMOVE of a 2 MiB
+ * page does not change its state: if the page is present, the kernel zapped the removed base pages, which read as
+ * zeros when next touched (filled locally, never fetched; the page's install-time digest then no longer matches
+ * its memory), and the rest keeps its content; if the page is still missing, nothing was zapped and the arriving
+ * page fills all of it, so the removed part holds the source's content rather than zeros. A guest that needs
+ * zeros there must discard whole pages (as QEMU requires at host-page granularity).
+ *
  * <p>Threads: accessors as documented by {@link FaultBackend}; installs from any thread; {@link #close()} once,
  * after the vCPU threads stopped.
  */
