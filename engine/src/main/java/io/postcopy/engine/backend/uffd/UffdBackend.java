@@ -264,8 +264,18 @@ public final class UffdBackend implements FaultBackend {
 
     /**
      * Stops the handler agent (within 5 s), unregisters guest RAM, closes the userfaultfd (threads still blocked
-     * on a fault are woken by the kernel and see zero pages), stops the engine and unmaps guest RAM. Call after
-     * the vCPU threads stopped: unmapping under a running accessor fails. Idempotent.
+     * on a fault are woken by the kernel and see zero pages), stops the engine (within 5 s) and unmaps guest RAM.
+     * Call after the vCPU threads stopped. Never blocks beyond those deadlines and never throws: if a thread is
+     * still inside guest RAM (blocked on a fault), the mapping is left in place and logged.
+     *
+     * <p>Unmapped guest RAM ({@code UFFD_EVENT_UNMAP}): a vCPU blocked on a fault in a range the guest unmapped
+     * cannot be woken safely while the range is unmapped (it would retry, fault on no mapping and SIGSEGV the
+     * JVM), so nothing wakes it while the backend runs. The handler maps such holes again with plain anonymous
+     * memory as soon as it reads the event, so that here closing the userfaultfd wakes the thread onto zeros. If a
+     * hole could not be mapped again (another mapping took it), the userfaultfd is deliberately left open (its fd
+     * leaks, the thread stays blocked in the kernel, in native state, never holding up a safepoint; the JVM can
+     * still exit: make vCPU threads daemons) and guest RAM is not unmapped (that would unmap the other mapping).
+     * Idempotent.
      */
     @Override
     public void close() {
@@ -279,14 +289,31 @@ public final class UffdBackend implements FaultBackend {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            uffd.unregister(memory.segment());
-        } catch (PostcopyException e) {
-            LOG.warn("unregistering guest RAM failed (closing the userfaultfd unregisters it): {}", e.getMessage());
+        boolean holeLost = states.unmappedHoleLost;
+        if (holeLost) {
+            LOG.error("guest RAM has an unmapped hole that is not ours any more: leaving the userfaultfd open and "
+                + "guest RAM mapped, so that no thread blocked there is woken into a SIGSEGV");
+        } else {
+            try {
+                uffd.unregister(memory.segment());
+            } catch (PostcopyException e) {
+                LOG.warn("unregistering guest RAM failed (closing the userfaultfd unregisters it): {}",
+                    e.getMessage());
+            }
+            uffd.close();
         }
-        uffd.close();
         wakeup.close();
         engine.close();
-        memory.close();
+        if (!holeLost) {
+            closeMemory();
+        }
+    }
+
+    private void closeMemory() {
+        try {
+            memory.close();
+        } catch (IllegalStateException e) {
+            LOG.error("guest RAM stays mapped: a thread is still inside it ({})", e.getMessage());
+        }
     }
 }

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.postcopy.engine.fault.FaultEngine;
 import io.postcopy.engine.memory.MemoryGeometry;
 import io.postcopy.engine.nativeio.EventFd;
+import io.postcopy.engine.nativeio.Mman;
 import io.postcopy.engine.nativeio.Poll;
 import io.postcopy.engine.nativeio.UffdMessage;
 import io.postcopy.engine.nativeio.UffdStructs;
@@ -253,8 +254,21 @@ final class UffdFaultHandler implements Runnable {
         // A page cut by the range keeps its state: a fault on its missing part is zero-filled by zeroOrWake.
     }
 
-    /** The guest unmapped [start, end): its pages are gone; arriving content is dropped, accessors refuse them. */
+    /**
+     * The guest unmapped [start, end): its pages are gone; arriving content is dropped, accessors refuse them. A
+     * vCPU blocked on a fault there is not woken: it would retry the access on no mapping and SIGSEGV the JVM. The
+     * hole is mapped again at once with plain (unregistered) anonymous memory, so that guest RAM is again ours to
+     * unmap as a whole, and the close that finally wakes such a thread lets it read zeros instead of crashing.
+     */
     private void onUnmap(long start, long end) {
+        long holeStart = Math.max(start, baseAddress);
+        long holeEnd = Math.min(end, baseAddress + lengthInBytes);
+        if (holeEnd > holeStart && !Mman.mapAnonymousAt(holeStart, holeEnd - holeStart)) {
+            states.unmappedHoleLost = true;
+            LOG.error("cannot map the guest's unmapped hole 0x{}..0x{} again (taken by another mapping?): threads "
+                + "blocked on it are never woken and guest RAM is not unmapped on close", Long.toHexString(holeStart),
+                Long.toHexString(holeEnd));
+        }
         long first = Math.max(0, Math.floorDiv(start - baseAddress, (long) geometry.pageSize()));
         long last = Math.min(geometry.pageCount(), Math.ceilDiv(end - baseAddress, (long) geometry.pageSize()));
         for (long p = first; p < last; p++) {
