@@ -1,5 +1,8 @@
 package io.postcopy.cli;
 
+import io.postcopy.engine.error.ErrorCode;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.migration.MigrationMode;
 import io.postcopy.cli.demo.InProcessDemo;
 import io.postcopy.cli.demo.ProgressDisplay;
 import io.postcopy.cli.demo.TwoJvmDemo;
@@ -58,6 +61,9 @@ final class DemoCommand implements Callable<Integer> {
         description = "The destination's fault backend (default: ${DEFAULT-VALUE}).")
     BackendOption backend;
 
+    @picocli.CommandLine.Mixin
+    io.postcopy.cli.option.ModeOptions modeOptions;
+
     @Option(names = "--json", description = "Print the report as exactly one JSON object on stdout.")
     boolean json;
 
@@ -87,15 +93,21 @@ final class DemoCommand implements Callable<Integer> {
         MigrationSummary summary;
         int sourceExitCode = 0;
         try (ProgressDisplay progress = ProgressDisplay.open(err)) {
+            if (inProcess && modeOptions.mode() != MigrationMode.POSTCOPY) {
+                throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "--in-process migrates in post-copy only; "
+                    + "drop --in-process to use --mode " + modeOptions.mode().cliName());
+            }
             if (inProcess) {
                 InProcessMigration.Settings settings = new InProcessMigration.Settings(memoryBytes, pageSize, vcpus,
                     workload, IN_PROCESS_SOURCE_RUN_MS, runAfter.toMillis(), Math.max(1, timeout.toSeconds()), seed);
                 summary = InProcessDemo.run(settings, backendFactory, progress);
             } else {
                 // Validates memory, page size, vCPUs and workload here, before any JVM starts.
-                new SourceOptions("127.0.0.1", 0, memoryBytes, pageSize, vcpus, workload, 0, seed);
+                new SourceOptions("127.0.0.1", 0, memoryBytes, pageSize, vcpus, workload, 0, seed, modeOptions.mode(),
+                    modeOptions.hybridRounds(), modeOptions.maxRounds(), modeOptions.downtimeBudgetMs());
                 TwoJvmDemo.Outcome outcome = new TwoJvmDemo(new TwoJvmDemo.Settings(memoryBytes, pageSize, vcpus,
-                    workload, backend.cliName(), runAfter, timeout, seed, verbose), err).run(progress);
+                    workload, backend.cliName(), runAfter, timeout, seed, verbose, modeOptions.toArgs()), err)
+                    .run(progress);
                 summary = outcome.summary();
                 sourceExitCode = outcome.sourceExitCode();
             }

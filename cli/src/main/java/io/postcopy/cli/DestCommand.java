@@ -86,7 +86,7 @@ final class DestCommand implements Callable<Integer> {
             metrics.address().ifPresent(a -> err.println("METRICS http://localhost:" + a.getPort() + "/metrics"));
             DestinationResult result = DestinationNode.migrate(options, metrics.registry(), latency, progress);
             MigrationSummary summary = MigrationSummary.of(result.report(), result.transportName(), result.workload(),
-                result.vcpus(), latency.summary());
+                result.vcpus(), latency.summary(), result.migration(), result.machine());
             ReportWriter.print(spec.commandLine().getOut(), summary, json);
             return summary.passed() ? ExitCodes.OK : ExitCodes.FAIL;
         }

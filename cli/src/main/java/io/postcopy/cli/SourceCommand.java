@@ -28,7 +28,9 @@ import java.util.concurrent.Callable;
  * {@code LISTENING <host>:<port> transport=<name>} on stdout as soon as it listens (the demo reads it).
  */
 @Command(name = "source", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Run a simulated VM and serve its memory to one destination that migrates it away.")
+    description = {"Run a simulated VM and serve its memory to one destination that migrates it away.",
+        "In hybrid and precopy modes, a line 'switchover' on standard input switches over at the end of the current "
+            + "precopy round."})
 final class SourceCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -51,6 +53,9 @@ final class SourceCommand implements Callable<Integer> {
     @Option(names = "--page-size", paramLabel = "4k|2m", defaultValue = "4k", converter = PageSizeConverter.class,
         description = "Page size (default: ${DEFAULT-VALUE}).")
     int pageSize;
+
+    @picocli.CommandLine.Mixin
+    io.postcopy.cli.option.ModeOptions modeOptions;
 
     @Option(names = "--bandwidth", paramLabel = "RATE", defaultValue = "0", converter = BandwidthConverter.class,
         description = "Cap on the background stream in bytes/s, e.g. 100m; demand pages are never held back "
@@ -81,6 +86,23 @@ final class SourceCommand implements Callable<Integer> {
     @Option(names = "--die-with-parent", hidden = true, description = "Exit when the parent process exits (demo).")
     boolean dieWithParent;
 
+    /** Reads standard input on a daemon thread: a line {@code switchover} asks the migration to switch now. */
+    private static void listenForSwitchoverCommand(SourceNode node) {
+        Thread.ofPlatform().name("switchover-command").daemon().start(() -> {
+            try (java.io.BufferedReader in = new java.io.BufferedReader(
+                new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    if (line.trim().equalsIgnoreCase("switchover")) {
+                        node.requestSwitchover();
+                    }
+                }
+            } catch (java.io.IOException endOfInput) {
+                // no operator console: switchover happens by policy
+            }
+        });
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         backend.factory();
@@ -89,7 +111,8 @@ final class SourceCommand implements Callable<Integer> {
             ParentWatch.start();
         }
         SourceOptions options = new SourceOptions(listen.host(), listen.port(), memoryBytes, pageSize, vcpus,
-            workload, bandwidthBytesPerSecond, seed);
+            workload, bandwidthBytesPerSecond, seed, modeOptions.mode(), modeOptions.hybridRounds(),
+            modeOptions.maxRounds(), modeOptions.downtimeBudgetMs());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (MetricsEndpoint metrics = MetricsEndpoint.open(metricsPort);
@@ -100,6 +123,7 @@ final class SourceCommand implements Callable<Integer> {
             HostPort address = new HostPort(bound.getHostString(), bound.getPort());
             out.println("LISTENING " + address + " transport=" + node.transportName());
             out.flush();
+            listenForSwitchoverCommand(node);
             SourceResult result = node.awaitCompletion(timeout.toMillis());
             ReportWriter.print(out, new SourceSummary("COMPLETED", node.transportName(), address.toString(),
                 memoryBytes, pageSize, vcpus, workload,

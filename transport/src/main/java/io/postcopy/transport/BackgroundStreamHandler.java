@@ -1,6 +1,8 @@
 package io.postcopy.transport;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.postcopy.engine.memory.PageBitmap;
+import io.postcopy.engine.migration.MigrationMode;
 import io.postcopy.engine.migration.SourcePageServer;
 import io.postcopy.engine.port.PageOrigin;
 import io.postcopy.protocol.Message;
@@ -9,31 +11,59 @@ import io.postcopy.protocol.PageRequest;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The source's background connection: streams every page not yet sent, in small batches that each end with a
- * flush and yield the event loop (so other work on it is never held up for long), as fast as the socket drains
- * ({@link io.netty.channel.Channel#isWritable()} is the back-pressure) and no faster than the optional bandwidth
- * cap. Prefetch requests that arrive here are served first. Used by its channel's event loop only.
+ * The source's background connection: the migration stream. In hybrid and precopy modes it first runs precopy
+ * rounds while the VM runs (round 1 sends every page, each later round the pages dirtied meanwhile), asks the
+ * {@link PrecopyPolicy} after each round, then performs the switchover; in post-copy it switches over at once.
+ * After switchover it streams every page not yet sent.
+ *
+ * <p>Work is done in small batches, each ending with a flush and a yield of the event loop, as fast as the socket
+ * drains ({@link io.netty.channel.Channel#isWritable()} is the back-pressure) and no faster than the optional
+ * bandwidth cap. Prefetch requests that arrive here are served first. Used by its channel's event loop only.
  */
 final class BackgroundStreamHandler extends PageRequestHandler {
     private static final int PAGES_PER_BATCH = 32;
 
+    private enum Phase { PRECOPY, POSTCOPY, FINISHED }
+
     private final SourceSession session;
     private final BandwidthLimiter limiter;
+    private final PrecopyPolicy policy;
     private ChannelHandlerContext context;
     private ChannelPageSink sink;
     private boolean pumpScheduled;
-    private boolean finished;
+    private Phase phase;
+    private PageBitmap roundPages;
+    private long roundCursor;
+    private int roundsDone;
+    private long roundStartNs;
+    private long roundPagesSent;
+    private long previousDirty = Long.MAX_VALUE;
 
     BackgroundStreamHandler(SourceSession session) {
         super(session);
         this.session = session;
-        this.limiter = new BandwidthLimiter(session.bandwidthBytesPerSecond(), System.nanoTime());
+        this.limiter = new BandwidthLimiter(session.options().bandwidthBytesPerSecond(), System.nanoTime());
+        this.policy = new PrecopyPolicy(session.options().mode(), session.options().hybridRounds(),
+            session.options().maxPrecopyRounds(), TimeUnit.MILLISECONDS.toNanos(session.options().downtimeBudgetMs()));
     }
 
-    /** Starts streaming; called on the channel's event loop once the handshake answer is written. */
+    /** Starts the stream; called on the channel's event loop once the handshake answer is written. */
     void start(ChannelHandlerContext ctx) {
         this.context = ctx;
         this.sink = new ChannelPageSink(ctx.channel());
+        if (session.options().mode() == MigrationMode.POSTCOPY) {
+            // Even post-copy pre-copies the devices' state (VFIO PRE_COPY): only what changes in between is left
+            // for the stop-and-copy inside the downtime.
+            session.startDevicePrecopy();
+            session.sendPrecopyDeviceState(ctx.channel());
+            session.switchover(ctx.channel(), 0, true);
+            phase = Phase.POSTCOPY;
+        } else {
+            session.dirtyLog().startTracking();
+            session.startDevicePrecopy();
+            startRound(null);
+            phase = Phase.PRECOPY;
+        }
         schedulePump();
     }
 
@@ -54,7 +84,7 @@ final class BackgroundStreamHandler extends PageRequestHandler {
     }
 
     private void schedulePump() {
-        if (!pumpScheduled && !finished && context != null) {
+        if (!pumpScheduled && phase != Phase.FINISHED && context != null) {
             pumpScheduled = true;
             context.executor().execute(this::pump);
         }
@@ -68,27 +98,75 @@ final class BackgroundStreamHandler extends PageRequestHandler {
         SourcePageServer server = session.server();
         int pageSize = server.memory().pageSize();
         int sent = 0;
-        while (sent < PAGES_PER_BATCH && context.channel().isWritable()) {
+        while (sent < PAGES_PER_BATCH && context.channel().isWritable() && phase != Phase.FINISHED) {
             long waitNs = limiter.acquire(pageSize, System.nanoTime());
             if (waitNs > 0) {
                 pumpScheduled = true;
                 context.executor().schedule(this::pump, waitNs, TimeUnit.NANOSECONDS);
                 break;
             }
-            long pageIndex = server.claimNextUnsent();
-            if (pageIndex < 0) {
-                finished = true;
-                break;
+            if (phase == Phase.PRECOPY) {
+                long pageIndex = nextRoundPage();
+                if (pageIndex < 0) {
+                    endRound(pageSize);
+                    continue;
+                }
+                server.sendPrecopy(pageIndex, sink);
+                roundPagesSent++;
+            } else {
+                long pageIndex = server.claimNextUnsent();
+                if (pageIndex < 0) {
+                    phase = Phase.FINISHED;
+                    break;
+                }
+                server.deliver(pageIndex, sink, PageOrigin.BACKGROUND);
             }
-            server.deliver(pageIndex, sink, PageOrigin.BACKGROUND);
             sent++;
         }
         if (sent > 0) {
             context.flush();
             session.afterDelivery();
         }
-        if (!finished && !pumpScheduled && context.channel().isWritable()) {
+        if (phase != Phase.FINISHED && !pumpScheduled && context.channel().isWritable()) {
             schedulePump();
         }
+    }
+
+    /** The next page of the current round, or -1 when the round is over. Round 1 ({@code null}) is every page. */
+    private long nextRoundPage() {
+        long pageCount = session.server().memory().pageCount();
+        if (roundPages == null) {
+            return roundCursor < pageCount ? roundCursor++ : -1;
+        }
+        long next = roundPages.nextSet(roundCursor);
+        roundCursor = next < 0 ? pageCount : next + 1;
+        return next;
+    }
+
+    private void startRound(PageBitmap pages) {
+        roundPages = pages;
+        roundCursor = 0;
+        roundStartNs = System.nanoTime();
+        roundPagesSent = 0;
+    }
+
+    private void endRound(int pageSize) {
+        roundsDone++;
+        session.sendPrecopyDeviceState(context.channel());
+        long dirty = session.dirtyLog().dirtyPageCount();
+        double seconds = Math.max(1e-6, (System.nanoTime() - roundStartNs) / 1e9);
+        double bytesPerSecond = roundPagesSent * (double) pageSize / seconds;
+        PrecopyPolicy.Decision decision = policy.afterRound(roundsDone, dirty, previousDirty, bytesPerSecond,
+            pageSize, session.switchoverAsked());
+        previousDirty = dirty;
+        if (decision == PrecopyPolicy.Decision.NEXT_ROUND) {
+            PageBitmap next = new PageBitmap(session.server().memory().pageCount());
+            session.dirtyLog().readAndClear(next::casSet);
+            startRound(next);
+            return;
+        }
+        context.flush();
+        session.switchover(context.channel(), roundsDone, decision != PrecopyPolicy.Decision.GIVE_UP);
+        phase = Phase.POSTCOPY;
     }
 }

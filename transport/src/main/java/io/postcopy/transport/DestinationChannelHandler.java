@@ -6,6 +6,7 @@ import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.protocol.Complete;
 import io.postcopy.protocol.DeviceStateChunk;
+import io.postcopy.protocol.DiscardRanges;
 import io.postcopy.protocol.ErrorMessage;
 import io.postcopy.protocol.HandshakeAnswer;
 import io.postcopy.protocol.HandshakeNegotiator;
@@ -66,6 +67,7 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
             case PageData page -> session.onPage(page);
             case Switchover switchover -> session.onSwitchover(switchover);
             case DeviceStateChunk chunk -> session.onDeviceState(chunk);
+            case DiscardRanges discard -> session.onDiscard(discard);
             case VcpuState state -> session.onVcpuState(state);
             case PageDigests digests -> session.onDigests(digests);
             case Complete complete -> session.onComplete();

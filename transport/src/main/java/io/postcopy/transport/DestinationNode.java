@@ -8,6 +8,13 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.postcopy.engine.backend.FaultBackend;
+import io.postcopy.engine.backend.RegionAccessor;
+import io.postcopy.engine.machine.DeviceVerification;
+import io.postcopy.engine.machine.GuestAgent;
+import io.postcopy.engine.machine.IdentityChange;
+import io.postcopy.engine.machine.MachineDevices;
+import io.postcopy.engine.machine.MachineIdentity;
+import io.postcopy.engine.machine.MachineReport;
 import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.fault.FaultEngineContext;
@@ -46,7 +53,7 @@ public final class DestinationNode {
     private static final Logger LOG = LoggerFactory.getLogger(DestinationNode.class);
     /** Features this destination uses, and therefore asks for. */
     static final long REQUESTED_FEATURES = Features.of(Feature.ZERO_PAGE_ENCODING, Feature.URGENT_CHANNEL,
-        Feature.PAGE_DIGESTS, Feature.DEVICE_STATE);
+        Feature.PAGE_DIGESTS, Feature.DEVICE_STATE, Feature.DISCARD, Feature.PRECOPY);
     private static final int ASYNC_QUEUE_CAPACITY = 4096;
 
     private final DestinationOptions options;
@@ -85,20 +92,30 @@ public final class DestinationNode {
         EventLoopGroup group = transport.newGroup(2, "dest-io");
         try {
             NegotiatedSession control = connect(group, ConnectionRole.CONTROL, 0, 0);
-            await(session.resumeStateReady(), "the source's vCPU states");
+            VmDescription description = await(session.descriptionReady(), "the source's VM description");
             MemoryGeometry geometry = new MemoryGeometry(control.pageCount() * control.pageSizeInBytes(),
                 control.pageSizeInBytes());
-            VmDescription description = session.description();
             FaultEngineContext context = FaultEngineContext.of(geometry, description.vcpus(), ASYNC_QUEUE_CAPACITY)
                 .withRegistry(registry).withListener(listener)
                 .withFaultTimeoutNs(TimeUnit.MILLISECONDS.toNanos(options.timeoutMs()));
-            try (FaultBackend backend = options.backendFactory().apply(context)) {
-                DestinationPageSink sink = session.attach(backend);
+            MachineDevices.Settings deviceSettings = MachineDevices.Settings.defaults(geometry);
+            MachineIdentity identity = MachineIdentity.resumeFrom(description.generation(),
+                description.disruptionMarker());
+            try (FaultBackend backend = options.backendFactory().apply(context);
+                 MachineDevices devices = MachineDevices.destination("dest", deviceSettings, backend.hostAccessor(),
+                     registry);
+                 GuestAgent agent = GuestAgent.of("guest-agent", identity)) {
+                agent.start();
+                devices.beginResume();
+                DestinationPageSink sink = session.attach(backend, devices);
                 connect(group, ConnectionRole.URGENT, geometry.pageSize(), geometry.pageCount());
                 connect(group, ConnectionRole.BACKGROUND, geometry.pageSize(), geometry.pageCount());
                 backend.engine().attachSource(new RemotePageSource(channels.get(1)));
                 try {
-                    return runVm(backend, sink, description);
+                    await(session.resumeStateReady(), "the source's switchover and vCPU states");
+                    Machine machine = new Machine(devices, identity, devices.finishResume(),
+                        SourceNode.guestRegion(geometry, deviceSettings));
+                    return runVm(backend, sink, description, machine);
                 } catch (RuntimeException | InterruptedException e) {
                     // Fail every vCPU blocked on a missing page now, rather than at its fault deadline.
                     backend.engine().close();
@@ -114,14 +131,28 @@ public final class DestinationNode {
         }
     }
 
-    private DestinationResult runVm(FaultBackend backend, DestinationPageSink sink, VmDescription description)
-        throws InterruptedException {
+    /** The resumed machine around the VM: its devices, verified, its identity, and the guest's memory region. */
+    private record Machine(MachineDevices devices, MachineIdentity identity, List<DeviceVerification> verifications,
+                           MemoryGeometry guestRegion) {
+        boolean devicesVerified() {
+            return verifications.stream().allMatch(DeviceVerification::verified);
+        }
+    }
+
+    private DestinationResult runVm(FaultBackend backend, DestinationPageSink sink, VmDescription description,
+                                    Machine machine) throws InterruptedException {
         Workload workload = Workloads.create(description.workload());
         long stopEpochNs = session.switchover().sourceStopEpochNs();
-        try (SimulatedVm vm = new SimulatedVm("dest", backend::vcpuAccessor, workload, session.vcpuStates(),
-            EpochClock::nowNanos)) {
+        try (SimulatedVm vm = new SimulatedVm("dest",
+            vcpu -> new RegionAccessor(backend.vcpuAccessor(vcpu), machine.guestRegion()), workload,
+            session.vcpuStates(), EpochClock::nowNanos)) {
             vm.start();
-            LOG.info("destination VM resumed with {} vCPUs running '{}'", description.vcpus(), description.workload());
+            if (machine.devicesVerified()) {
+                machine.devices().startDriver();
+            }
+            IdentityChange identityChange = machine.identity().onResumed();
+            LOG.info("destination VM resumed with {} vCPUs running '{}'; generation {} -> {}", description.vcpus(),
+                description.workload(), identityChange.generationBefore(), identityChange.generationAfter());
             long pageCount = backend.memory().pageCount();
             while (!backend.engine().isComplete()) {
                 failIfFailed(vm);
@@ -137,16 +168,20 @@ public final class DestinationNode {
                 sleepUntilDeadline(1, "the first vCPU step");
             }
             Thread.sleep(options.runAfterMs());
+            int acknowledged = machine.identity().awaitAcknowledged(TimeUnit.SECONDS.toNanos(5));
+            machine.devices().driver().stop(TimeUnit.SECONDS.toNanos(10));
             vm.pause(TimeUnit.SECONDS.toNanos(10));
             failIfFailed(vm);
             session.finish();
-            WorkloadCheck check = workload.verify(backend.hostAccessor(), description.vcpus());
+            WorkloadCheck check = workload.verify(new RegionAccessor(backend.hostAccessor(), machine.guestRegion()),
+                description.vcpus());
             MigrationReport report = new MigrationReport(backend.kind().cliName(), backend.memory().lengthInBytes(),
                 backend.memory().pageSize(), sink.arrivals(), (completeEpochNs - stopEpochNs) / 1e6,
                 (vm.firstStepNanos() - stopEpochNs) / 1e6, (long) registry.counter("postcopy.faults").count(),
                 MigrationReport.uffdFaults(registry),
                 sink.digests().compareWith(session.sourceDigests()), check);
-            return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus());
+            return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus(),
+                session.info(), MachineReport.of(identityChange, acknowledged, machine.verifications()));
         }
     }
 

@@ -23,18 +23,26 @@ import java.util.concurrent.CompletableFuture;
  * Any failure completes {@link #failure()}, which every wait of the migration watches. Thread-safe.
  */
 final class DestinationSession {
+    private final CompletableFuture<VmDescription> descriptionReady = new CompletableFuture<>();
     private final CompletableFuture<Void> resumeStateReady = new CompletableFuture<>();
     private final CompletableFuture<Void> completeReceived = new CompletableFuture<>();
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
     private final List<VcpuState> vcpuStates = new ArrayList<>();
     private volatile Switchover switchover;
     private volatile VmDescription description;
+    private volatile MigrationInfo info;
     private volatile DestinationPageSink sink;
+    private volatile io.postcopy.engine.machine.MachineDevices devices;
     private volatile PageDigests sourceDigests;
     private volatile long digestsReceived;
     private volatile boolean finished;
 
-    /** Completes when the VM can resume: switchover, machine description and every vCPU state are in. */
+    /** Completes with the VM description the source sends first on the control connection. */
+    CompletableFuture<VmDescription> descriptionReady() {
+        return descriptionReady;
+    }
+
+    /** Completes when the VM can resume: migration info, switchover and every vCPU state are in. */
     CompletableFuture<Void> resumeStateReady() {
         return resumeStateReady;
     }
@@ -57,6 +65,10 @@ final class DestinationSession {
         return description;
     }
 
+    MigrationInfo info() {
+        return info;
+    }
+
     synchronized List<VcpuState> vcpuStates() {
         return List.copyOf(vcpuStates);
     }
@@ -65,8 +77,9 @@ final class DestinationSession {
         return sourceDigests;
     }
 
-    /** Starts installing pages into {@code backend}; from here on pages may arrive. */
-    DestinationPageSink attach(FaultBackend backend) {
+    /** Starts installing pages into {@code backend} and device state into {@code resuming}. */
+    DestinationPageSink attach(FaultBackend backend, io.postcopy.engine.machine.MachineDevices resuming) {
+        devices = resuming;
         sourceDigests = new PageDigests(backend.memory().pageCount());
         sink = new DestinationPageSink(backend);
         return sink;
@@ -100,12 +113,35 @@ final class DestinationSession {
     }
 
     void onDeviceState(DeviceStateChunk chunk) {
-        if (!VmDescription.DEVICE_NAME.equals(chunk.deviceName()) || !chunk.last() || chunk.sequence() != 0) {
+        boolean single = chunk.last() && chunk.sequence() == 0;
+        if (single && VmDescription.DEVICE_NAME.equals(chunk.deviceName()) && description == null) {
+            description = VmDescription.fromBytes(chunk.data());
+            descriptionReady.complete(description);
+        } else if (single && MigrationInfo.DEVICE_NAME.equals(chunk.deviceName()) && info == null) {
+            info = MigrationInfo.fromBytes(chunk.data());
+            checkResumeState();
+        } else if (devices != null && !chunk.deviceName().startsWith("postcopy.")
+            && !VmDescription.DEVICE_NAME.equals(chunk.deviceName())) {
+            devices.acceptChunk(chunk.deviceName(), chunk.sequence(), chunk.last(), chunk.data());
+        } else {
             throw new PostcopyException(ErrorCode.DEVICE_STATE, "unexpected device state for '" + chunk.deviceName()
-                + "' (this destination knows only the single-chunk '" + VmDescription.DEVICE_NAME + "')");
+                + "' (sequence " + chunk.sequence() + "; the single-chunk '" + VmDescription.DEVICE_NAME + "' and '"
+                + MigrationInfo.DEVICE_NAME + "' come once each, device states only after the VM is set up)");
         }
-        description = VmDescription.fromBytes(chunk.data());
-        checkResumeState();
+    }
+
+    /** Drops pages whose precopy content went stale; arrives on the migration stream before SWITCHOVER. */
+    void onDiscard(io.postcopy.protocol.DiscardRanges discard) {
+        DestinationPageSink target = sink;
+        if (target == null || switchover != null) {
+            throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "DISCARD_RANGES "
+                + (target == null ? "before the VM was set up" : "after SWITCHOVER"));
+        }
+        for (io.postcopy.protocol.PageRange range : discard.ranges()) {
+            for (long page = range.firstPageIndex(); page < range.firstPageIndex() + range.pageCount(); page++) {
+                target.onDiscard(page);
+            }
+        }
     }
 
     void onVcpuState(io.postcopy.protocol.VcpuState message) {
@@ -155,7 +191,7 @@ final class DestinationSession {
 
     private synchronized void checkResumeState() {
         Switchover s = switchover;
-        if (s == null || description == null || vcpuStates.size() < s.vcpuCount()) {
+        if (s == null || description == null || info == null || vcpuStates.size() < s.vcpuCount()) {
             return;
         }
         if (vcpuStates.size() > s.vcpuCount() || vcpuStates.getLast().vcpuId() != s.vcpuCount() - 1) {

@@ -51,7 +51,7 @@ final class SourceHandshakeHandler extends SimpleChannelInboundHandler<Message> 
                 case CONTROL -> {
                     SourceSession session = node.openSession(ctx.channel(), answer);
                     enter(ctx, session, answer, new ControlChannelHandler(session));
-                    session.sendResumeState();
+                    session.sendVmDescription();
                 }
                 case URGENT -> {
                     SourceSession session = node.session();

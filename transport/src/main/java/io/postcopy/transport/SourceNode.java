@@ -9,6 +9,12 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.postcopy.engine.backend.DirectAccessor;
+import io.postcopy.engine.backend.GuestAccessor;
+import io.postcopy.engine.backend.RegionAccessor;
+import io.postcopy.engine.machine.MachineDevices;
+import io.postcopy.engine.machine.MachineIdentity;
+import io.postcopy.engine.device.DirtyPageLog;
+import io.postcopy.engine.migration.DirtyTrackingAccessor;
 import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.memory.GuestMemory;
@@ -44,6 +50,9 @@ public final class SourceNode implements AutoCloseable {
     private final MemoryGeometry geometry;
     private final GuestMemory memory;
     private final SimulatedVm vm;
+    private final DirtyPageLog dirtyLog;
+    private final MachineDevices devices;
+    private final MachineIdentity identity = MachineIdentity.fresh();
     private final NettyTransport transport = NettyTransport.best();
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup ioGroup;
@@ -55,8 +64,14 @@ public final class SourceNode implements AutoCloseable {
         this.geometry = new MemoryGeometry(options.memoryBytes(), options.pageSize());
         this.memory = GuestMemory.allocate(geometry);
         Workload workload = Workloads.create(options.workload());
-        DirectAccessor accessor = new DirectAccessor(memory);
-        workload.initialize(accessor, options.vcpus());
+        DirectAccessor direct = new DirectAccessor(memory);
+        MachineDevices.Settings deviceSettings = MachineDevices.Settings.defaults(geometry);
+        MemoryGeometry guestRegion = guestRegion(geometry, deviceSettings);
+        workload.initialize(new RegionAccessor(direct, guestRegion), options.vcpus());
+        this.dirtyLog = new DirtyPageLog(geometry);
+        GuestAccessor tracked = new DirtyTrackingAccessor(direct, dirtyLog);
+        this.devices = MachineDevices.source("source", deviceSettings, tracked, registry);
+        GuestAccessor accessor = new RegionAccessor(tracked, guestRegion);
         this.vm = new SimulatedVm("source", vcpu -> accessor, workload,
             SimulatedVm.initialStates(options.vcpus(), options.seed()), EpochClock::nowNanos);
         registry.gauge("postcopy.source.vm.steps", vm, SimulatedVm::totalSteps);
@@ -64,6 +79,25 @@ public final class SourceNode implements AutoCloseable {
         this.ioGroup = transport.newGroup(2, "source-io");
         this.serverChannel = bind();
         vm.start();
+        devices.startDriver();
+    }
+
+    /**
+     * The part of guest memory the guest program uses: everything below the devices' DMA window, so that device
+     * DMA never breaks the workload's own invariants. Source and destination compute it the same way.
+     */
+    static MemoryGeometry guestRegion(MemoryGeometry geometry, MachineDevices.Settings devices) {
+        return new MemoryGeometry(devices.dmaWindowOffset(), geometry.pageSize());
+    }
+
+    /** The simulated devices (block, net) and their driver. */
+    MachineDevices devices() {
+        return devices;
+    }
+
+    /** The guest-visible identity: generation counter and VM clock page. */
+    MachineIdentity identity() {
+        return identity;
     }
 
     /**
@@ -133,21 +167,48 @@ public final class SourceNode implements AutoCloseable {
         return current;
     }
 
-    /** Switchover: stops the VM and opens the session whose control connection is {@code control}. */
+    /**
+     * Opens the session whose control connection is {@code control}. The VM keeps running until the migration
+     * stream switches over.
+     */
     synchronized SourceSession openSession(Channel control, HandshakeAnswer answer) {
         if (session != null) {
             throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "a destination is already migrating this VM");
         }
-        long stopNanoTime = System.nanoTime();
-        long stopEpochNs = vm.pause(TimeUnit.SECONDS.toNanos(10));
-        List<VcpuState> states = vm.vcpuStates();
-        LOG.info("switchover: source VM stopped after {} steps; serving {} pages to {}", vm.totalSteps(),
-            geometry.pageCount(), control.remoteAddress());
-        session = new SourceSession(answer.sessionId(), new SourcePageServer(memory),
+        LOG.info("{} migration of {} pages to {} begins", options.mode().cliName(), geometry.pageCount(),
+            control.remoteAddress());
+        session = new SourceSession(this, answer.sessionId(), new SourcePageServer(memory), dirtyLog,
             DecodeContext.session(answer.pageSizeInBytes(), answer.pageCount(), answer.grantedFeatures()), control,
-            stopEpochNs, stopNanoTime, states, new VmDescription(options.workload(), options.vcpus()),
-            options.bandwidthBytesPerSecond());
+            options);
         return session;
+    }
+
+    /** Stops the VM for switchover; returns the stop time in epoch nanoseconds. */
+    long pauseVm() {
+        long stopEpochNs = vm.pause(TimeUnit.SECONDS.toNanos(10));
+        LOG.info("source VM stopped after {} steps", vm.totalSteps());
+        return stopEpochNs;
+    }
+
+    /** The vCPU states of the paused VM. */
+    List<VcpuState> vcpuStates() {
+        return vm.vcpuStates();
+    }
+
+    /** A migration failed before switchover: the VM never stopped for it and simply keeps running here. */
+    void resumeAfterFailedMigration() {
+        dirtyLog.stopTracking();
+    }
+
+    /**
+     * Asks a hybrid migration to switch to post-copy (or a precopy one to stop and copy) at the end of the
+     * current precopy round, instead of waiting for its round count or convergence. No effect in post-copy.
+     */
+    public void requestSwitchover() {
+        SourceSession current = session;
+        if (current != null) {
+            current.askSwitchover();
+        }
     }
 
     /**
@@ -181,6 +242,7 @@ public final class SourceNode implements AutoCloseable {
     @Override
     public void close() {
         vm.close();
+        devices.close();
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         shutdownGroups();
         memory.close();

@@ -3,6 +3,7 @@ package io.postcopy.transport;
 import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.memory.MemoryGeometry;
+import io.postcopy.engine.migration.MigrationMode;
 import io.postcopy.engine.vm.Workloads;
 
 /**
@@ -16,11 +17,31 @@ import io.postcopy.engine.vm.Workloads;
  * @param workload                 workload name ({@link Workloads#NAMES})
  * @param bandwidthBytesPerSecond  cap on the background stream only; 0 for none
  * @param seed                     seeds the vCPUs' random numbers
+ * @param mode                     postcopy, hybrid or precopy
+ * @param hybridRounds             hybrid: precopy rounds before switching to post-copy (fewer if the dirty set
+ *                                 stops shrinking), 1..100
+ * @param maxPrecopyRounds         precopy: rounds after which it gives up converging and stops anyway, 1..1000
+ * @param downtimeBudgetMs         precopy: stop once the remaining dirty pages can be sent within this time
  */
 public record SourceOptions(String host, int port, long memoryBytes, int pageSize, int vcpus, String workload,
-                            long bandwidthBytesPerSecond, long seed) {
+                            long bandwidthBytesPerSecond, long seed, MigrationMode mode, int hybridRounds,
+                            int maxPrecopyRounds, long downtimeBudgetMs) {
+    /** Post-copy with the default precopy settings (unused by post-copy). */
+    public SourceOptions(String host, int port, long memoryBytes, int pageSize, int vcpus, String workload,
+                         long bandwidthBytesPerSecond, long seed) {
+        this(host, port, memoryBytes, pageSize, vcpus, workload, bandwidthBytesPerSecond, seed, MigrationMode.POSTCOPY,
+            2, 30, 50);
+    }
+
     /** Validates every range before anything starts. */
     public SourceOptions {
+        java.util.Objects.requireNonNull(mode, "mode");
+        if (hybridRounds < 1 || hybridRounds > 100 || maxPrecopyRounds < 1 || maxPrecopyRounds > 1000
+            || downtimeBudgetMs < 1) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "hybridRounds=" + hybridRounds
+                + ", maxPrecopyRounds=" + maxPrecopyRounds + ", downtimeBudgetMs=" + downtimeBudgetMs
+                + " (expected: 1..100, 1..1000, >= 1)");
+        }
         new MemoryGeometry(memoryBytes, pageSize);
         Workloads.create(workload);
         if (port < 0 || port > 65535) {

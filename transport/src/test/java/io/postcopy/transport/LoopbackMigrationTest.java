@@ -56,6 +56,7 @@ class LoopbackMigrationTest {
             assertTrue(report.passed());
             assertEquals(pages, lastProgress.get());
             assertEquals("kv", result.workload());
+            assertTrue(result.machine().passed(), result.machine().toString());
             assertTrue(report.downtimeMs() >= 0 && report.downtimeMs() < 5_000, "downtime " + report.downtimeMs());
             SourceResult sourceResult = sent.get(30, TimeUnit.SECONDS);
             assertEquals(pages, sourceResult.demandPages() + sourceResult.backgroundPages() + sourceResult.zeroPages(),

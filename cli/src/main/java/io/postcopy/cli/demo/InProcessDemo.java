@@ -59,6 +59,7 @@ public final class InProcessDemo {
             poller.join(1000);
         }
         progress.onProgress(report.pages().installed(), pageCount);
-        return MigrationSummary.of(report, TRANSPORT, settings.workload(), settings.vcpus(), latency.summary());
+        return MigrationSummary.of(report, TRANSPORT, settings.workload(), settings.vcpus(), latency.summary(), null,
+            null);
     }
 }

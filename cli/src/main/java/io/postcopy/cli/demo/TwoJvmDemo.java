@@ -70,10 +70,12 @@ public final class TwoJvmDemo {
     }
 
     private List<String> sourceArgs() {
-        return List.of("source", "--listen", "127.0.0.1:0", "--memory", Long.toString(settings.memoryBytes()),
-            "--page-size", Integer.toString(settings.pageSize()), "--vcpus", Integer.toString(settings.vcpus()),
-            "--workload", settings.workload(), "--seed", Long.toString(settings.seed()),
-            "--timeout", settings.timeout().toMillis() + "ms");
+        List<String> args = new java.util.ArrayList<>(List.of("source", "--listen", "127.0.0.1:0", "--memory",
+            Long.toString(settings.memoryBytes()), "--page-size", Integer.toString(settings.pageSize()), "--vcpus",
+            Integer.toString(settings.vcpus()), "--workload", settings.workload(), "--seed",
+            Long.toString(settings.seed()), "--timeout", settings.timeout().toMillis() + "ms"));
+        args.addAll(settings.modeArgs());
+        return args;
     }
 
     private List<String> destArgs(HostPort address) {
@@ -138,9 +140,10 @@ public final class TwoJvmDemo {
      * @param timeout     the migration's upper bound (each JVM also gets time to start)
      * @param seed        seeds the vCPUs
      * @param verbose     echo the children's logs
+     * @param modeArgs    the source's --mode options
      */
     public record Settings(long memoryBytes, int pageSize, int vcpus, String workload, String backend,
-                           Duration runAfter, Duration timeout, long seed, boolean verbose) {
+                           Duration runAfter, Duration timeout, long seed, boolean verbose, List<String> modeArgs) {
     }
 
     /**

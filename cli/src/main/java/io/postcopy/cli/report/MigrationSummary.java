@@ -1,7 +1,13 @@
 package io.postcopy.cli.report;
 
 import io.postcopy.cli.metrics.FaultLatencyRecorder.LatencySummary;
+import io.postcopy.engine.machine.DeviceVerification;
+import io.postcopy.engine.machine.MachineReport;
+import io.postcopy.engine.migration.MigrationMode;
 import io.postcopy.engine.migration.MigrationReport;
+import io.postcopy.transport.MigrationInfo;
+
+import java.util.List;
 
 /**
  * The report of one migration as {@code dest} and {@code demo} print it; its JSON form is the record's
@@ -23,6 +29,13 @@ import io.postcopy.engine.migration.MigrationReport;
  * @param faultLatencyUs fault-to-wake-up latency percentiles, in microseconds
  * @param integrity      digest comparison of every page
  * @param workloadCheck  the workload's own check after migration
+ * @param precopyRounds  precopy rounds before switchover (0 in post-copy)
+ * @param precopyConverged precopy: whether the rest fitted the downtime budget (true in other modes)
+ * @param pagesDiscarded pages precopy had sent and the VM wrote again, discarded at switchover
+ * @param generation     the generation counter before and after, and how many guest watchers acknowledged
+ *                       (null when no machine migrated: the in-process demo)
+ * @param vmclock        the VM clock page's disruption marker before and after (null likewise)
+ * @param devices        each device and whether its migrated state verified (empty likewise)
  */
 public record MigrationSummary(
     String result,
@@ -40,7 +53,13 @@ public record MigrationSummary(
     long uffdFaults,
     Latency faultLatencyUs,
     Integrity integrity,
-    WorkloadCheck workloadCheck) {
+    WorkloadCheck workloadCheck,
+    int precopyRounds,
+    boolean precopyConverged,
+    long pagesDiscarded,
+    MachineReport.GenerationReport generation,
+    MachineReport.VmClockReport vmclock,
+    List<DeviceVerification> devices) {
 
     /** The value of {@code result} for a lossless migration. */
     public static final String PASS = "PASS";
@@ -55,19 +74,26 @@ public record MigrationSummary(
      * @param workload  the workload's name
      * @param vcpus     number of vCPUs
      * @param latency   the destination's fault latencies
+     * @param migration the mode and precopy figures the source reported, or null for an in-process post-copy run
+     * @param machine   devices, generation and clock, or null for an in-process run (memory only)
      */
     public static MigrationSummary of(MigrationReport report, String transport, String workload, int vcpus,
-                                      LatencySummary latency) {
-        return new MigrationSummary(report.passed() ? PASS : FAIL, report.backend(), "postcopy", transport,
+                                      LatencySummary latency, MigrationInfo migration, MachineReport machine) {
+        MigrationInfo info = migration != null ? migration : new MigrationInfo(MigrationMode.POSTCOPY, 0, true, 0);
+        boolean passed = report.passed() && (machine == null || machine.passed());
+        return new MigrationSummary(passed ? PASS : FAIL, report.backend(), info.mode().cliName(), transport,
             report.memoryBytes(), report.pageSize(), vcpus, workload,
             new Pages(report.pages().demand(), report.pages().background(), report.pages().zero(),
-                report.pages().duplicate()),
+                report.pages().duplicate(), report.pages().precopy(), report.pages().precopyResent()),
             round3(report.totalTimeMs()), round3(report.downtimeMs()), report.faults(), report.uffdFaults(),
             new Latency(latency.p50(), latency.p99(), latency.p999(), latency.max()),
             new Integrity(report.integrity().pagesVerified(), report.integrity().mismatches(),
                 report.integrity().firstMismatchPage()),
             new WorkloadCheck(report.workloadCheck().itemsChecked(), report.workloadCheck().violations(),
-                report.workloadCheck().firstViolation()));
+                report.workloadCheck().firstViolation()),
+            info.precopyRounds(), info.converged(), info.pagesDiscarded(),
+            machine == null ? null : machine.generation(), machine == null ? null : machine.vmclock(),
+            machine == null ? List.of() : machine.devices());
     }
 
     private static double round3(double value) {
@@ -85,14 +111,17 @@ public record MigrationSummary(
     }
 
     /**
-     * How the pages arrived; {@code demand + background + zero} is the number of pages installed.
+     * How the pages arrived; {@code demand + background + zero + precopy} is the number of pages installed (the
+     * page count, plus one for each page discarded at switchover and sent again).
      *
-     * @param demand     non-zero pages fetched for a fault
-     * @param background non-zero pages pushed by the background stream
-     * @param zero       pages that arrived as a zero encoding
-     * @param duplicate  arrivals of a page that was already present
+     * @param demand        non-zero pages fetched for a fault
+     * @param background    non-zero pages pushed by the post-copy background stream
+     * @param zero          pages that arrived as a zero encoding
+     * @param duplicate     arrivals of a page that was already present
+     * @param precopy       non-zero pages first installed by a precopy round
+     * @param precopyResent precopy re-sends of pages the VM had written since their previous round
      */
-    public record Pages(long demand, long background, long zero, long duplicate) {
+    public record Pages(long demand, long background, long zero, long duplicate, long precopy, long precopyResent) {
     }
 
     /**

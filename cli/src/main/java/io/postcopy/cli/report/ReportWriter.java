@@ -64,6 +64,11 @@ public final class ReportWriter {
         t.row("guest", bytes(r.memoryBytes()) + " in " + r.pageCount() + " pages of " + bytes(r.pageSize()) + ", "
             + r.vcpus() + " vCPUs, workload " + r.workload());
         MigrationSummary.Pages p = r.pages();
+        if (!"postcopy".equals(r.mode())) {
+            t.row("precopy", r.precopyRounds() + " rounds" + (r.precopyConverged() ? "" : " (did not converge)")
+                + ", " + p.precopy() + " pages, " + p.precopyResent() + " re-sent, " + r.pagesDiscarded()
+                + " discarded at switchover");
+        }
         t.row("pages", "demand " + p.demand() + ", background " + p.background() + ", zero " + p.zero()
             + ", duplicate " + p.duplicate());
         t.row("total time", ms(r.totalTimeMs()));
@@ -71,6 +76,14 @@ public final class ReportWriter {
         MigrationSummary.Latency l = r.faultLatencyUs();
         t.row("fault latency", r.faults() + " faults (" + r.uffdFaults() + " from userfaultfd); p50 " + us(l.p50())
             + ", p99 " + us(l.p99()) + ", p99.9 " + us(l.p999()) + ", max " + us(l.max()));
+        if (r.generation() != null) {
+            t.row("generation", r.generation().before() + " -> " + r.generation().after() + ", "
+                + r.generation().watchersAcknowledged() + " guest watcher(s) acknowledged");
+            t.row("vm clock", "disruption marker " + Long.toUnsignedString(r.vmclock().disruptionMarkerBefore(), 16)
+                + " -> " + Long.toUnsignedString(r.vmclock().disruptionMarkerAfter(), 16));
+            t.row("devices", r.devices().stream().map(d -> d.name() + (d.verified() ? " verified" : " NOT verified"))
+                .collect(java.util.stream.Collectors.joining(", ")));
+        }
         MigrationSummary.Integrity i = r.integrity();
         t.row("integrity", i.pagesVerified() + " of " + r.pageCount() + " pages verified, " + i.mismatches()
             + " mismatches" + (i.mismatches() > 0 ? " (first at page " + i.firstMismatchPage() + ")" : ""));

@@ -24,7 +24,8 @@ class MigrationSummaryTest {
             new PageArrivals(1000, PAGES - 1100, 100, 0), 812.34567, 3.14159, 1000, 0,
             new IntegrityResult(PAGES - mismatches, mismatches, mismatches > 0 ? 7 : -1),
             new WorkloadCheck(5000, violations, violations > 0 ? "cell 3 went backwards" : ""));
-        return MigrationSummary.of(report, "epoll", "kv", 2, new LatencySummary(1000, 45.2, 120.5, 300.1, 999.9));
+        return MigrationSummary.of(report, "epoll", "kv", 2, new LatencySummary(1000, 45.2, 120.5, 300.1, 999.9),
+            null, null);
     }
 
     private static List<String> fieldNames(JsonNode node) {
@@ -39,9 +40,11 @@ class MigrationSummaryTest {
 
         assertEquals(List.of("result", "backend", "mode", "transport", "memoryBytes", "pageSize", "vcpus", "workload",
             "pages", "totalTimeMs", "downtimeMs", "faults", "uffdFaults", "faultLatencyUs", "integrity",
-            "workloadCheck"),
+            "workloadCheck", "precopyRounds", "precopyConverged", "pagesDiscarded", "generation", "vmclock",
+            "devices"),
             fieldNames(json));
-        assertEquals(List.of("demand", "background", "zero", "duplicate"), fieldNames(json.get("pages")));
+        assertEquals(List.of("demand", "background", "zero", "duplicate", "precopy", "precopyResent"),
+            fieldNames(json.get("pages")));
         assertEquals(List.of("p50", "p99", "p999", "max"), fieldNames(json.get("faultLatencyUs")));
         assertEquals(List.of("pagesVerified", "mismatches", "firstMismatchPage"), fieldNames(json.get("integrity")));
         assertEquals(List.of("itemsChecked", "violations", "firstViolation"), fieldNames(json.get("workloadCheck")));

@@ -86,6 +86,15 @@ public interface FaultBackend extends AutoCloseable {
      */
     boolean installZeroPage(long pageIndex);
 
+    /**
+     * Makes a present page missing again because its content went stale (precopy sent it, then the source VM
+     * wrote it again): its next fault fetches it from the source, and its next arriving content is installed.
+     * Called at switchover, while no destination vCPU runs, never from a backend's own handler thread.
+     *
+     * @throws io.postcopy.engine.error.PageOutOfRangeException for a bad index
+     */
+    void discard(long pageIndex);
+
     /** Sets the observer that sees each page's content as installed (replaces the previous one). */
     void setInstallObserver(InstallObserver observer);
 

@@ -19,6 +19,9 @@ public final class DestinationPageSink implements PageSink {
     private final LongAdder background = new LongAdder();
     private final LongAdder zero = new LongAdder();
     private final LongAdder duplicate = new LongAdder();
+    private final LongAdder precopy = new LongAdder();
+    private final LongAdder discarded = new LongAdder();
+    private final LongAdder precopyResent = new LongAdder();
 
     /** Installs into {@code backend} and takes over its install observer to record digests. */
     public DestinationPageSink(FaultBackend backend) {
@@ -29,18 +32,20 @@ public final class DestinationPageSink implements PageSink {
 
     @Override
     public void onPage(long pageIndex, MemorySegment content, PageOrigin origin) {
+        boolean replaced = replaceIfPrecopy(pageIndex, origin);
         if (backend.installPage(pageIndex, content)) {
-            (origin == PageOrigin.DEMAND ? demand : background).increment();
+            (replaced ? precopyResent : installedCounter(origin)).increment();
         } else {
             duplicate.increment();
         }
     }
 
     /**
-     * A run of contiguous pages arrived in one buffer: installs them with one
-     * {@link FaultBackend#installPages} call (one {@code UFFDIO_COPY} per run of missing pages), counting the pages
-     * it installed under {@code origin} and the rest as duplicates. Digests are recorded by the install observer,
-     * once per installed page, exactly as by {@link #onPage}. Thread-safe, like {@link #onPage}.
+     * A run of contiguous pages arrived in one buffer: installs them with one {@link FaultBackend#installPages}
+     * call (one {@code UFFDIO_COPY} per run of missing pages), counting the pages it installed under
+     * {@code origin} and the rest as duplicates, exactly as {@link #onPage} would page by page (a precopy page
+     * that is present is replaced first and counted as a precopy re-send). Digests are recorded by the install
+     * observer, once per installed page. Thread-safe, like {@link #onPage}.
      *
      * @param firstPageIndex the first page
      * @param contiguous     exactly {@code pageCount} pages of bytes, readable for the duration of the call
@@ -51,19 +56,60 @@ public final class DestinationPageSink implements PageSink {
      *     installed
      */
     public int onPages(long firstPageIndex, MemorySegment contiguous, int pageCount, PageOrigin origin) {
+        if (pageCount >= 1) { // check before any replacement; installPages rejects the rest
+            backend.memory().geometry().checkPageIndex(firstPageIndex);
+            backend.memory().geometry().checkPageIndex(firstPageIndex + pageCount - 1);
+        }
+        int replaced = 0;
+        for (int i = 0; origin == PageOrigin.PRECOPY && i < pageCount; i++) {
+            replaced += replaceIfPrecopy(firstPageIndex + i, origin) ? 1 : 0;
+        }
         int installed = backend.installPages(firstPageIndex, contiguous, pageCount);
-        (origin == PageOrigin.DEMAND ? demand : background).add(installed);
+        // Precopy pages arrive before any vCPU runs, so every replaced (now missing) page is installed again.
+        int resent = Math.min(replaced, installed);
+        precopyResent.add(resent);
+        installedCounter(origin).add(installed - resent);
         duplicate.add(pageCount - installed);
         return installed;
     }
 
+    private LongAdder installedCounter(PageOrigin origin) {
+        return switch (origin) {
+            case DEMAND -> demand;
+            case BACKGROUND -> background;
+            case PRECOPY -> precopy;
+        };
+    }
+
     @Override
     public void onZeroPage(long pageIndex, PageOrigin origin) {
+        boolean replaced = replaceIfPrecopy(pageIndex, origin);
         if (backend.installZeroPage(pageIndex)) {
-            zero.increment();
+            (replaced ? precopyResent : zero).increment();
         } else {
             duplicate.increment();
         }
+    }
+
+    /**
+     * A later precopy round re-sends pages the VM wrote since the previous round: the new content replaces the
+     * old. Safe because precopy pages only arrive before the destination's vCPUs run.
+     */
+    private boolean replaceIfPrecopy(long pageIndex, PageOrigin origin) {
+        if (origin == PageOrigin.PRECOPY && backend.engine().isCached(pageIndex)) {
+            backend.discard(pageIndex);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Drops a page whose precopy content went stale: it becomes missing and its next arrival is installed.
+     * Called at switchover, before the destination's vCPUs run.
+     */
+    public void onDiscard(long pageIndex) {
+        backend.discard(pageIndex);
+        discarded.increment();
     }
 
     /** The backend pages are installed into (for the batcher's presence check). */
@@ -78,6 +124,7 @@ public final class DestinationPageSink implements PageSink {
 
     /** A snapshot of the counts. */
     public PageArrivals arrivals() {
-        return new PageArrivals(demand.sum(), background.sum(), zero.sum(), duplicate.sum());
+        return new PageArrivals(demand.sum(), background.sum(), zero.sum(), duplicate.sum(), precopy.sum(),
+            discarded.sum(), precopyResent.sum());
     }
 }

@@ -37,6 +37,7 @@ public record MigrationReport(
     /** True if every page verified, none arrived twice, and the workload's check passed. */
     public boolean passed() {
         return integrity.mismatches() == 0 && pages.duplicate() == 0 && workloadCheck.passed()
+            && pages.installed() == memoryBytes / pageSize + pages.discarded()
             && integrity.pagesVerified() == memoryBytes / pageSize;
     }
 }

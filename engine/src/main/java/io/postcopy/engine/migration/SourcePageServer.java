@@ -27,13 +27,17 @@ public final class SourcePageServer {
     private final AtomicLong backgroundPages = new AtomicLong();
     private final AtomicLong zeroPages = new AtomicLong();
     private final AtomicLong alreadySent = new AtomicLong();
-    private final AtomicLong delivered = new AtomicLong();
+    private final PageBitmap delivered;
+    private final AtomicLong undelivered;
+    private final AtomicLong precopyPages = new AtomicLong();
 
     /** Serves {@code frozenMemory}; nothing has been sent yet. */
     public SourcePageServer(GuestMemory frozenMemory) {
         this.memory = frozenMemory;
         this.sent = new PageBitmap(frozenMemory.pageCount());
         this.digests = new PageDigests(frozenMemory.pageCount());
+        this.delivered = new PageBitmap(frozenMemory.pageCount());
+        this.undelivered = new AtomicLong(frozenMemory.pageCount());
     }
 
     /** The memory served. */
@@ -145,10 +149,45 @@ public final class SourcePageServer {
             zeroPages.incrementAndGet();
             sink.onZeroPage(pageIndex, origin);
         } else {
-            (origin == PageOrigin.DEMAND ? demandPages : backgroundPages).incrementAndGet();
+            (switch (origin) {
+                case DEMAND -> demandPages;
+                case BACKGROUND -> backgroundPages;
+                case PRECOPY -> precopyPages;
+            }).incrementAndGet();
             sink.onPage(pageIndex, page, origin);
         }
-        delivered.incrementAndGet();
+        if (delivered.casSet(pageIndex)) {
+            undelivered.decrementAndGet();
+        }
+    }
+
+    /**
+     * Precopy: sends page {@code pageIndex} while the VM may still write it (again, if it was sent before). The
+     * caller took the page's dirty bit before calling, so a write racing with this copy dirties it again.
+     */
+    public void sendPrecopy(long pageIndex, PageSink sink) {
+        sent.casSet(pageIndex);
+        deliver(pageIndex, sink, PageOrigin.PRECOPY);
+    }
+
+    /**
+     * Switchover of a hybrid migration: page {@code pageIndex} was sent during precopy and written since, so it
+     * counts as not sent: post-copy sends it again (the destination discards its stale copy first).
+     *
+     * @return true if the page had been delivered (the destination holds a stale copy to discard)
+     */
+    public boolean markStale(long pageIndex) {
+        sent.casClear(pageIndex);
+        if (delivered.casClear(pageIndex)) {
+            undelivered.incrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    /** Non-zero pages sent by precopy rounds (re-sends included). */
+    public long precopyPages() {
+        return precopyPages.get();
     }
 
     /**
@@ -156,7 +195,7 @@ public final class SourcePageServer {
      * the digest table is final.
      */
     public boolean isAllDelivered() {
-        return delivered.get() == memory.pageCount();
+        return undelivered.get() == 0;
     }
 
     /** True if every byte of {@code page} is zero. */

@@ -98,7 +98,7 @@ class ContiguousPageBatcherTest {
             addAll(batcher, SMALL, PageOrigin.BACKGROUND, 4);
         }
         assertEquals(List.of("pages 0+3", "pages 5+2", "pages 7+2", "pages 4+1"), backend.calls());
-        assertEquals(new PageArrivals(0, 8, 0, 0), sink.arrivals());
+        assertEquals(new PageArrivals(0, 6, 0, 0, 2, 0, 0), sink.arrivals());
         assertDigestsMatchContent(sink, 0, 1, 2, 4, 5, 6, 7, 8);
     }
 
@@ -218,6 +218,29 @@ class ContiguousPageBatcherTest {
         }
         assertTrue(backend.engine().isCached(254) && backend.engine().isCached(255));
         assertThrows(IllegalArgumentException.class, () -> new ContiguousPageBatcher(sink, 0));
+    }
+
+    @ParameterizedTest
+    @EnumSource(BackendKind.class)
+    void shouldReplacePresentPagesAndCountResentWhenPrecopyRoundResendsThem(BackendKind kind) {
+        CountingBackend backend = backend(kind, SMALL);
+        DestinationPageSink sink = new DestinationPageSink(backend);
+        try (ContiguousPageBatcher batcher = new ContiguousPageBatcher(sink)) {
+            for (long p = 70; p < 74; p++) {
+                batcher.add(p, page(SMALL, p + 100), PageOrigin.PRECOPY); // first round: stale content
+            }
+            batcher.flush();
+            addAll(batcher, SMALL, PageOrigin.PRECOPY, 71, 72); // second round re-sends what the VM wrote
+        }
+        MemorySegment run = arena.allocate(2L * SMALL.pageSize(), 4096);
+        run.asSlice(0, SMALL.pageSize()).copyFrom(page(SMALL, 73));
+        run.asSlice(SMALL.pageSize(), SMALL.pageSize()).copyFrom(page(SMALL, 74));
+        assertEquals(2, sink.onPages(73, run, 2, PageOrigin.PRECOPY), "73 replaced, 74 new");
+
+        assertEquals(new PageArrivals(0, 0, 0, 0, 5, 0, 3), sink.arrivals());
+        assertDigestsMatchContent(sink, 71, 72, 73, 74);
+        assertEquals(PageDigests.digest(page(SMALL, 170)), sink.digests().get(70));
+        assertEquals(TestPages.expectedWord(72, 3), backend.hostAccessor().getLong(SMALL.pageOffset(72) + 24));
     }
 
     private void assertDigestsMatchContent(DestinationPageSink sink, long... pages) {

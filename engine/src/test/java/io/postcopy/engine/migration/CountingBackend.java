@@ -69,6 +69,11 @@ final class CountingBackend implements FaultBackend {
     }
 
     @Override
+    public void discard(long pageIndex) {
+        delegate.discard(pageIndex);
+    }
+
+    @Override
     public void setInstallObserver(InstallObserver observer) {
         delegate.setInstallObserver(observer);
     }

@@ -100,6 +100,7 @@ public final class SoftwareBackend implements FaultBackend {
      * Makes a present page missing again (its content went stale), so that its next install is accepted.
      * Callers make sure no guest thread runs while pages are discarded (switchover).
      */
+    @Override
     public void discard(long pageIndex) {
         engine.markMissing(pageIndex);
         installing.casClear(pageIndex);

@@ -229,6 +229,7 @@ public final class UffdBackend implements FaultBackend {
      * @throws io.postcopy.engine.error.PageOutOfRangeException for a bad index
      * @throws PostcopyException ({@code INTERNAL}) if the backend is closed or its handler is not running
      */
+    @Override
     public void discard(long pageIndex) {
         geometry.checkPageIndex(pageIndex);
         if (closed.get() || !handler.isRunning()) {
