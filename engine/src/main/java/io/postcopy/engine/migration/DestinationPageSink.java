@@ -108,8 +108,13 @@ public final class DestinationPageSink implements PageSink {
      * Called at switchover, before the destination's vCPUs run.
      */
     public void onDiscard(long pageIndex) {
-        backend.discard(pageIndex);
-        discarded.increment();
+        onDiscard(pageIndex, 1);
+    }
+
+    /** Drops a run of stale pages at once (one {@code madvise} with userfaultfd); see {@link #onDiscard(long)}. */
+    public void onDiscard(long firstPageIndex, long pageCount) {
+        backend.discard(firstPageIndex, pageCount);
+        discarded.add(pageCount);
     }
 
     /** The backend pages are installed into (for the batcher's presence check). */

@@ -247,6 +247,27 @@ public abstract class FaultBackendContractTest {
     }
 
     @Test
+    void shouldFetchDiscardedRunFromSourceAgainWhenTouched() throws Exception {
+        FaultBackend backend = backend();
+        RecordingPageSource source = attach(backend, RecordingPageSource.Mode.RESPONDER_THREAD);
+        try (Arena arena = Arena.ofConfined()) {
+            for (long p = 10; p < 20; p++) {
+                MemorySegment stale = TestPages.page(arena, geometry(), 1000 + p);
+                assertTrue(backend.installPage(p, stale));
+            }
+        }
+        backend.discard(10, 10);
+        for (long p = 10; p < 20; p++) {
+            assertFalse(backend.engine().isCached(p), "page " + p + " is missing again");
+        }
+        long offset = geometry().pageOffset(15) + 8;
+        assertEquals(TestPages.expectedWord(15, 1), onThread(() -> backend.vcpuAccessor(0).getLong(offset)),
+            "a discarded page is fetched from the source, not zero-filled and not the stale content");
+        assertEquals(1, source.requestsFor(15));
+        assertThrows(PageOutOfRangeException.class, () -> backend.discard(geometry().pageCount() - 1, 2));
+    }
+
+    @Test
     void shouldShowObserverTheInstalledContent() {
         FaultBackend backend = backend();
         ConcurrentLinkedQueue<Long> observed = new ConcurrentLinkedQueue<>();

@@ -236,11 +236,33 @@ public final class UffdBackend implements FaultBackend {
             throw new PostcopyException(ErrorCode.INTERNAL, "cannot discard page " + pageIndex + ": the userfaultfd "
                 + "handler is not running" + (handler.failure() == null ? "" : " (" + handler.failure() + ")"));
         }
-        states.discardIntent.casSet(pageIndex);
-        Mman.madvise(memory.page(pageIndex), Mman.MADV_DONTNEED);
-        engine.markMissing(pageIndex);
-        states.guestDiscarded.casClear(pageIndex);
-        states.installing.casClear(pageIndex);
+        discard(pageIndex, 1);
+    }
+
+    /**
+     * Discards a run of pages with one {@code madvise}: each page's intent is marked first, so the handler treats
+     * the REMOVE event the kernel raises as the backend's own discard (fetched again), not the guest's (zeroed).
+     */
+    @Override
+    public void discard(long firstPageIndex, long pageCount) {
+        geometry.checkPageIndex(firstPageIndex);
+        geometry.checkPageIndex(firstPageIndex + pageCount - 1);
+        if (closed.get() || !handler.isRunning()) {
+            throw new PostcopyException(ErrorCode.INTERNAL, "cannot discard pages " + firstPageIndex + ".."
+                + (firstPageIndex + pageCount - 1) + ": the userfaultfd handler is not running"
+                + (handler.failure() == null ? "" : " (" + handler.failure() + ")"));
+        }
+        long end = firstPageIndex + pageCount;
+        for (long p = firstPageIndex; p < end; p++) {
+            states.discardIntent.casSet(p);
+        }
+        Mman.madvise(memory.segment().asSlice(geometry.pageOffset(firstPageIndex), pageCount * geometry.pageSize()),
+            Mman.MADV_DONTNEED);
+        for (long p = firstPageIndex; p < end; p++) {
+            engine.markMissing(p);
+            states.guestDiscarded.casClear(p);
+            states.installing.casClear(p);
+        }
     }
 
     /** Page faults read from the userfaultfd so far (also the Micrometer counter {@code postcopy.uffd.faults}). */
