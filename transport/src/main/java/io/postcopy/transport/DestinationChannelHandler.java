@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.migration.ContiguousPageBatcher;
 import io.postcopy.protocol.Complete;
 import io.postcopy.protocol.DeviceStateChunk;
 import io.postcopy.protocol.DiscardRanges;
@@ -34,6 +35,7 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
     private final HandshakeRequest sent;
     private final DestinationSession session;
     private final CompletableFuture<NegotiatedSession> negotiated = new CompletableFuture<>();
+    private ContiguousPageBatcher batcher;
 
     DestinationChannelHandler(HandshakeRequest sent, DestinationSession session) {
         this.sent = sent;
@@ -63,8 +65,16 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
             negotiated.complete(accepted);
             return;
         }
+        if (!(message instanceof PageData)) {
+            flushPages();
+        }
         switch (message) {
-            case PageData page -> session.onPage(page);
+            case PageData page -> {
+                if (batcher == null) {
+                    batcher = session.newBatcher();
+                }
+                session.onPage(page, batcher);
+            }
             case Switchover switchover -> session.onSwitchover(switchover);
             case DeviceStateChunk chunk -> session.onDeviceState(chunk);
             case DiscardRanges discard -> session.onDiscard(discard);
@@ -76,6 +86,27 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
             case ErrorMessage error -> session.fail(ControlChannelHandler.peerError(error));
             default -> throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
                 message.type() + " sent to the destination");
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushPages();
+        ctx.fireChannelReadComplete();
+    }
+
+    /** Installs the staged run, so that nothing read so far waits for the next read. */
+    private void flushPages() {
+        if (batcher != null) {
+            batcher.flush();
+        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (batcher != null) {
+            batcher.close();
+            batcher = null;
         }
     }
 

@@ -3,6 +3,7 @@ package io.postcopy.transport;
 import io.postcopy.engine.backend.FaultBackend;
 import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.engine.migration.ContiguousPageBatcher;
 import io.postcopy.engine.migration.DestinationPageSink;
 import io.postcopy.engine.migration.PageDigests;
 import io.postcopy.engine.vm.VcpuState;
@@ -90,17 +91,29 @@ final class DestinationSession {
         finished = true;
     }
 
-    /** Installs a page; the caller (the channel handler) releases the message afterwards. */
-    void onPage(PageData page) {
+    /**
+     * A new batcher for one connection's pages: contiguous runs are installed with one call (one UFFDIO_COPY).
+     *
+     * @throws PostcopyException if no VM has been set up yet to install into
+     */
+    ContiguousPageBatcher newBatcher() {
         DestinationPageSink target = sink;
         if (target == null) {
             throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "PAGE_DATA before the VM was set up");
         }
+        return new ContiguousPageBatcher(target);
+    }
+
+    /**
+     * Stages or installs a page through the connection's batcher (the caller flushes it at the end of each read
+     * and before any other message); the caller (the channel handler) releases the message afterwards.
+     */
+    void onPage(PageData page, ContiguousPageBatcher batcher) {
         if (page.encoding() == PageEncoding.ZERO) {
-            target.onZeroPage(page.pageIndex(), ChannelPageSink.engineOrigin(page.origin()));
+            batcher.addZero(page.pageIndex(), ChannelPageSink.engineOrigin(page.origin()));
         } else {
             MemorySegment content = MemorySegment.ofBuffer(page.content().nioBuffer());
-            target.onPage(page.pageIndex(), content, ChannelPageSink.engineOrigin(page.origin()));
+            batcher.add(page.pageIndex(), content, ChannelPageSink.engineOrigin(page.origin()));
         }
     }
 
@@ -138,9 +151,7 @@ final class DestinationSession {
                 + (target == null ? "before the VM was set up" : "after SWITCHOVER"));
         }
         for (io.postcopy.protocol.PageRange range : discard.ranges()) {
-            for (long page = range.firstPageIndex(); page < range.firstPageIndex() + range.pageCount(); page++) {
-                target.onDiscard(page);
-            }
+            target.onDiscard(range.firstPageIndex(), range.pageCount());
         }
     }
 

@@ -95,6 +95,21 @@ public interface FaultBackend extends AutoCloseable {
      */
     void discard(long pageIndex);
 
+    /**
+     * Discards {@code pageCount} contiguous pages, as {@link #discard(long)} does each, in one step where the
+     * mechanism allows it (one {@code madvise} for userfaultfd).
+     *
+     * @throws io.postcopy.engine.error.PageOutOfRangeException if the range leaves guest memory, before anything
+     *     is discarded
+     */
+    default void discard(long firstPageIndex, long pageCount) {
+        memory().geometry().checkPageIndex(firstPageIndex);
+        memory().geometry().checkPageIndex(firstPageIndex + pageCount - 1);
+        for (long page = firstPageIndex; page < firstPageIndex + pageCount; page++) {
+            discard(page);
+        }
+    }
+
     /** Sets the observer that sees each page's content as installed (replaces the previous one). */
     void setInstallObserver(InstallObserver observer);
 

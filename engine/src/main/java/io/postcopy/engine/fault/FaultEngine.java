@@ -146,6 +146,29 @@ public final class FaultEngine implements AutoCloseable {
     }
 
     /**
+     * Records a kernel fault (userfaultfd) as resolved: no Java thread waited for it, so the backend measured its
+     * latency itself, from the moment its handler read the page's first fault message to the install that woke the
+     * blocked thread. Records {@code postcopy.fault.latency} and calls the listener with slot -1 and
+     * {@code coalesced=false}, once per page and fault episode (later faults on the same page while it was missing
+     * are counted in {@code postcopy.faults.coalesced} by {@link #requestForKernelFault} and not reported here).
+     * The kernel does not say which vCPU waited, so {@code postcopy.vcpu.blocktime} is not recorded.
+     *
+     * <p>Called by the thread that installed the page (or the uffd handler); keep it cheap: no lock.
+     *
+     * @param pageIndex the page that was installed
+     * @param latencyNs from the handler reading the fault to the install, in nanoseconds, by the context's clock
+     */
+    public void recordResolvedKernelFault(long pageIndex, long latencyNs) {
+        metrics.recordResolved(-1, latencyNs);
+        context.listener().onFaultResolved(-1, pageIndex, latencyNs, false);
+    }
+
+    /** The context's clock, in nanoseconds: the time base of every latency this engine records. */
+    public long nanoTime() {
+        return context.nanoClock().getAsLong();
+    }
+
+    /**
      * Blocks a non-vCPU thread (a device's DMA read, the verifier) until page {@code pageIndex} is present,
      * asking for it through the async queue. Waits for queue space if the queue is full (back-pressure), within
      * the same deadline.

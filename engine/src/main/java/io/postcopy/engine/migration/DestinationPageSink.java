@@ -34,14 +34,51 @@ public final class DestinationPageSink implements PageSink {
     public void onPage(long pageIndex, MemorySegment content, PageOrigin origin) {
         boolean replaced = replaceIfPrecopy(pageIndex, origin);
         if (backend.installPage(pageIndex, content)) {
-            (replaced ? precopyResent : switch (origin) {
-                case DEMAND -> demand;
-                case BACKGROUND -> background;
-                case PRECOPY -> precopy;
-            }).increment();
+            (replaced ? precopyResent : installedCounter(origin)).increment();
         } else {
             duplicate.increment();
         }
+    }
+
+    /**
+     * A run of contiguous pages arrived in one buffer: installs them with one {@link FaultBackend#installPages}
+     * call (one {@code UFFDIO_COPY} per run of missing pages), counting the pages it installed under
+     * {@code origin} and the rest as duplicates, exactly as {@link #onPage} would page by page (a precopy page
+     * that is present is replaced first and counted as a precopy re-send). Digests are recorded by the install
+     * observer, once per installed page. Thread-safe, like {@link #onPage}.
+     *
+     * @param firstPageIndex the first page
+     * @param contiguous     exactly {@code pageCount} pages of bytes, readable for the duration of the call
+     * @param pageCount      at least 1
+     * @param origin         why the pages were sent
+     * @return how many of the pages were installed by this call
+     * @throws io.postcopy.engine.error.PageOutOfRangeException if any page is out of range, before anything is
+     *     installed
+     */
+    public int onPages(long firstPageIndex, MemorySegment contiguous, int pageCount, PageOrigin origin) {
+        if (pageCount >= 1) { // check before any replacement; installPages rejects the rest
+            backend.memory().geometry().checkPageIndex(firstPageIndex);
+            backend.memory().geometry().checkPageIndex(firstPageIndex + pageCount - 1);
+        }
+        int replaced = 0;
+        for (int i = 0; origin == PageOrigin.PRECOPY && i < pageCount; i++) {
+            replaced += replaceIfPrecopy(firstPageIndex + i, origin) ? 1 : 0;
+        }
+        int installed = backend.installPages(firstPageIndex, contiguous, pageCount);
+        // Precopy pages arrive before any vCPU runs, so every replaced (now missing) page is installed again.
+        int resent = Math.min(replaced, installed);
+        precopyResent.add(resent);
+        installedCounter(origin).add(installed - resent);
+        duplicate.add(pageCount - installed);
+        return installed;
+    }
+
+    private LongAdder installedCounter(PageOrigin origin) {
+        return switch (origin) {
+            case DEMAND -> demand;
+            case BACKGROUND -> background;
+            case PRECOPY -> precopy;
+        };
     }
 
     @Override
@@ -71,8 +108,18 @@ public final class DestinationPageSink implements PageSink {
      * Called at switchover, before the destination's vCPUs run.
      */
     public void onDiscard(long pageIndex) {
-        backend.discard(pageIndex);
-        discarded.increment();
+        onDiscard(pageIndex, 1);
+    }
+
+    /** Drops a run of stale pages at once (one {@code madvise} with userfaultfd); see {@link #onDiscard(long)}. */
+    public void onDiscard(long firstPageIndex, long pageCount) {
+        backend.discard(firstPageIndex, pageCount);
+        discarded.add(pageCount);
+    }
+
+    /** The backend pages are installed into (for the batcher's presence check). */
+    FaultBackend backend() {
+        return backend;
     }
 
     /** Digests of the pages as installed. */

@@ -22,6 +22,8 @@ public final class Mman {
     public static final int MAP_ANONYMOUS = 0x20;
     /** Do not reserve swap: guest RAM is sparse until touched. */
     public static final int MAP_NORESERVE = 0x4000;
+    /** Map exactly at the address, but fail with EEXIST rather than replace an existing mapping (Linux 4.17). */
+    public static final int MAP_FIXED_NOREPLACE = 0x100000;
     /** Drop the pages: the next touch sees zeros (anonymous) or raises a userfaultfd MISSING fault. */
     public static final int MADV_DONTNEED = 4;
 
@@ -59,6 +61,35 @@ public final class Mman {
             munmap(end, base + padded - end);
         }
         return MemorySegment.ofAddress(start).reinterpret(lengthInBytes, arena, s -> munmap(start, lengthInBytes));
+    }
+
+    /**
+     * Maps private anonymous read-write memory at exactly {@code [address, address + lengthInBytes)}, only if
+     * nothing is mapped there ({@code MAP_FIXED_NOREPLACE}): never replaces a mapping someone else made. The
+     * caller owns the new mapping (nothing unmaps it for it).
+     *
+     * @param address       page-aligned
+     * @param lengthInBytes a multiple of the system page size
+     * @return true if the range is now mapped by this call; false if (part of) it was taken, or the kernel ignored
+     *     the flag and chose another address (then unmapped again)
+     */
+    public static boolean mapAnonymousAt(long address, long lengthInBytes) {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libc.newCallState(call);
+            int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE;
+            MemorySegment mapped = (MemorySegment) MMAP.invokeExact(state, MemorySegment.ofAddress(address),
+                lengthInBytes, PROT_READ | PROT_WRITE, flags, -1, 0L);
+            if (mapped.address() == MAP_FAILED) {
+                return false;
+            }
+            if (mapped.address() != address) {
+                munmap(mapped.address(), lengthInBytes); // a kernel before 4.17 took the address as a hint
+                return false;
+            }
+            return true;
+        } catch (Throwable t) {
+            throw Libc.rethrow("mmap", t);
+        }
     }
 
     /**

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 public abstract class FaultBackendContractTest {
-    /** Pages of the default test memory. */
+    /** Pages of the default (4 KiB) test memory. */
     protected static final int PAGES = 256;
     /** vCPUs (sync slots) of the default test memory. */
     protected static final int VCPUS = 20;
@@ -50,9 +50,21 @@ public abstract class FaultBackendContractTest {
      */
     protected abstract FaultBackend createBackend(FaultEngineContext context);
 
-    /** Default 4 KiB geometry of {@link #PAGES} pages. */
-    protected static MemoryGeometry geometry() {
+    /**
+     * The geometry every test uses: by default 4 KiB pages, {@link #PAGES} of them. A subclass may return another
+     * (2 MiB pages); the tests touch pages up to index 77, so it needs at least 78 pages.
+     */
+    protected MemoryGeometry geometry() {
+        return smallGeometry();
+    }
+
+    /** The default geometry: {@link #PAGES} pages of 4 KiB. */
+    protected static MemoryGeometry smallGeometry() {
         return new MemoryGeometry((long) PAGES * MemoryGeometry.SMALL_PAGE_SIZE, MemoryGeometry.SMALL_PAGE_SIZE);
+    }
+
+    private int pages() {
+        return Math.toIntExact(geometry().pageCount());
     }
 
     private FaultBackend backend(FaultEngineContext context) {
@@ -167,7 +179,7 @@ public abstract class FaultBackendContractTest {
         FaultBackend backend = backend();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment content = TestPages.page(arena, geometry(), 0);
-            assertThrows(PageOutOfRangeException.class, () -> backend.installPage(PAGES, content));
+            assertThrows(PageOutOfRangeException.class, () -> backend.installPage(pages(), content));
             assertThrows(PageOutOfRangeException.class, () -> backend.installPage(-1, content));
             assertThrows(PageOutOfRangeException.class, () -> backend.installZeroPage(Long.MAX_VALUE));
         }
@@ -235,6 +247,27 @@ public abstract class FaultBackendContractTest {
     }
 
     @Test
+    void shouldFetchDiscardedRunFromSourceAgainWhenTouched() throws Exception {
+        FaultBackend backend = backend();
+        RecordingPageSource source = attach(backend, RecordingPageSource.Mode.RESPONDER_THREAD);
+        try (Arena arena = Arena.ofConfined()) {
+            for (long p = 10; p < 20; p++) {
+                MemorySegment stale = TestPages.page(arena, geometry(), 1000 + p);
+                assertTrue(backend.installPage(p, stale));
+            }
+        }
+        backend.discard(10, 10);
+        for (long p = 10; p < 20; p++) {
+            assertFalse(backend.engine().isCached(p), "page " + p + " is missing again");
+        }
+        long offset = geometry().pageOffset(15) + 8;
+        assertEquals(TestPages.expectedWord(15, 1), onThread(() -> backend.vcpuAccessor(0).getLong(offset)),
+            "a discarded page is fetched from the source, not zero-filled and not the stale content");
+        assertEquals(1, source.requestsFor(15));
+        assertThrows(PageOutOfRangeException.class, () -> backend.discard(geometry().pageCount() - 1, 2));
+    }
+
+    @Test
     void shouldShowObserverTheInstalledContent() {
         FaultBackend backend = backend();
         ConcurrentLinkedQueue<Long> observed = new ConcurrentLinkedQueue<>();
@@ -262,7 +295,7 @@ public abstract class FaultBackendContractTest {
                     int wins = 0;
                     try (Arena arena = Arena.ofConfined()) {
                         start.await(10, TimeUnit.SECONDS);
-                        for (long p = 0; p < PAGES; p++) {
+                        for (long p = 0; p < pages(); p++) {
                             wins += backend.installPage(p, TestPages.page(arena, geometry(), p)) ? 1 : 0;
                         }
                     }
@@ -273,7 +306,7 @@ public abstract class FaultBackendContractTest {
             for (Future<Integer> result : results) {
                 total += result.get(30, TimeUnit.SECONDS);
             }
-            assertEquals(PAGES, total, "each page is installed by exactly one thread");
+            assertEquals(pages(), total, "each page is installed by exactly one thread");
         } finally {
             pool.shutdownNow();
         }
@@ -310,8 +343,8 @@ public abstract class FaultBackendContractTest {
                     ready.countDown();
                     ready.await(10, TimeUnit.SECONDS);
                     int checked = 0;
-                    for (int i = 0; i < PAGES * 2; i++) {
-                        long page = ThreadLocalRandom.current().nextLong(PAGES);
+                    for (int i = 0; i < pages() * 2; i++) {
+                        long page = ThreadLocalRandom.current().nextLong(pages());
                         long word = ThreadLocalRandom.current().nextLong(geometry().pageSize() / 8);
                         long value = accessor.getLong(geometry().pageOffset(page) + word * 8);
                         assertEquals(TestPages.expectedWord(page, word), value);
@@ -321,17 +354,44 @@ public abstract class FaultBackendContractTest {
                 }));
             }
             for (Future<Integer> worker : workers) {
-                assertEquals(PAGES * 2, worker.get(60, TimeUnit.SECONDS));
+                assertEquals(pages() * 2, worker.get(60, TimeUnit.SECONDS));
             }
         } finally {
             stop.set(true);
             pool.shutdownNow();
             gc.join(10_000);
         }
-        for (long p = 0; p < PAGES; p++) {
+        for (long p = 0; p < pages(); p++) {
             if (backend.engine().isCached(p)) {
                 assertEquals(1, source.requestsFor(p), "page " + p + " fetched more than once");
             }
+        }
+    }
+
+    @Test
+    void shouldInstallEachMissingPageOnceAndCountItWhenBatchSpansPresentPage() {
+        FaultBackend backend = backend();
+        ConcurrentLinkedQueue<Long> observed = new ConcurrentLinkedQueue<>();
+        long pageSize = geometry().pageSize();
+        try (Arena arena = Arena.ofConfined()) {
+            assertTrue(backend.installPage(62, TestPages.page(arena, geometry(), 62)));
+            backend.setInstallObserver((pageIndex, content) -> {
+                assertEquals(TestPages.expectedWord(pageIndex, pageSize / 8 - 1),
+                    content.get(ValueLayout.JAVA_LONG, pageSize - 8));
+                observed.add(pageIndex);
+            });
+            MemorySegment batch = arena.allocate(5 * pageSize, 4096);
+            for (int i = 0; i < 5; i++) {
+                TestPages.fill(batch.asSlice(i * pageSize, pageSize), 60 + i);
+            }
+            assertEquals(4, backend.installPages(60, batch, 5), "page 62 was present");
+            assertEquals(0, backend.installPages(60, batch, 5), "all present now");
+        }
+        assertEquals(List.of(60L, 61L, 63L, 64L), List.copyOf(observed), "each installed page observed once");
+        for (long p = 60; p < 65; p++) {
+            assertTrue(backend.engine().isCached(p));
+            assertEquals(TestPages.expectedWord(p, pageSize / 8 - 1),
+                backend.hostAccessor().getLong(geometry().pageOffset(p) + pageSize - 8));
         }
     }
 

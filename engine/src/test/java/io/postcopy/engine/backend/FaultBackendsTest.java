@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class FaultBackendsTest {
-    private static final FaultEngineContext CONTEXT = FaultEngineContext.of(FaultBackendContractTest.geometry(), 2, 16);
+    private static final FaultEngineContext CONTEXT =
+        FaultEngineContext.of(FaultBackendContractTest.smallGeometry(), 2, 16);
 
     @Test
     void shouldParseChoiceWhenNameIsKnown() {

@@ -35,6 +35,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * for it that arrives later is dropped. That differs from {@link #discard(long)}, the backend's own discard of
  * precopy-stale pages, after which the page is fetched from the source again.
  *
+ * <p>2 MiB pages: guest RAM stays ordinary anonymous memory (4 KiB base pages in the kernel); a logical page is
+ * 512 base pages. A fault on any base page requests the whole page once, and one {@code UFFDIO_COPY} of 2 MiB
+ * installs it and wakes every thread blocked on any of its base pages. A guest discard (REMOVE) is applied per
+ * whole logical page: pages wholly inside the range are discarded as above. A <em>partial</em> REMOVE of a 2 MiB
+ * page does not change its state: if the page is present, the kernel zapped the removed base pages, which read as
+ * zeros when next touched (filled locally, never fetched; the page's install-time digest then no longer matches
+ * its memory), and the rest keeps its content; if the page is still missing, nothing was zapped and the arriving
+ * page fills all of it, so the removed part holds the source's content rather than zeros. A guest that needs
+ * zeros there must discard whole pages (as QEMU requires at host-page granularity).
+ *
  * <p>Threads: accessors as documented by {@link FaultBackend}; installs from any thread; {@link #close()} once,
  * after the vCPU threads stopped.
  */
@@ -52,6 +62,7 @@ public final class UffdBackend implements FaultBackend {
     private final GuestMemory memory;
     private final FaultEngine engine;
     private final UffdPageStates states;
+    private final KernelFaultTimes faultTimes;
     private final UffdInstaller installer;
     private final UffdFaultHandler handler;
     private final UffdAccessor[] vcpuAccessors;
@@ -86,10 +97,12 @@ public final class UffdBackend implements FaultBackend {
             this.memory = GuestMemory.wrap(geometry, arena, guest);
             this.engine = new FaultEngine(context);
             this.states = new UffdPageStates(geometry.pageCount());
-            this.installer = new UffdInstaller(fd, guest, geometry, engine, states, arena, context.registry());
+            this.faultTimes = new KernelFaultTimes(engine);
+            this.installer = new UffdInstaller(fd, guest, geometry, engine, states, faultTimes, arena,
+                context.registry());
             Counter faults = Counter.builder("postcopy.uffd.faults")
                 .description("page faults read from the userfaultfd").register(context.registry());
-            this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, guest, faults);
+            this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, faultTimes, guest, faults);
             this.vcpuAccessors = new UffdAccessor[context.syncSlots()];
             for (int vcpu = 0; vcpu < vcpuAccessors.length; vcpu++) {
                 vcpuAccessors[vcpu] = UffdAccessor.forVcpu(guest, engine, states, installer, arena);
@@ -223,11 +236,33 @@ public final class UffdBackend implements FaultBackend {
             throw new PostcopyException(ErrorCode.INTERNAL, "cannot discard page " + pageIndex + ": the userfaultfd "
                 + "handler is not running" + (handler.failure() == null ? "" : " (" + handler.failure() + ")"));
         }
-        states.discardIntent.casSet(pageIndex);
-        Mman.madvise(memory.page(pageIndex), Mman.MADV_DONTNEED);
-        engine.markMissing(pageIndex);
-        states.guestDiscarded.casClear(pageIndex);
-        states.installing.casClear(pageIndex);
+        discard(pageIndex, 1);
+    }
+
+    /**
+     * Discards a run of pages with one {@code madvise}: each page's intent is marked first, so the handler treats
+     * the REMOVE event the kernel raises as the backend's own discard (fetched again), not the guest's (zeroed).
+     */
+    @Override
+    public void discard(long firstPageIndex, long pageCount) {
+        geometry.checkPageIndex(firstPageIndex);
+        geometry.checkPageIndex(firstPageIndex + pageCount - 1);
+        if (closed.get() || !handler.isRunning()) {
+            throw new PostcopyException(ErrorCode.INTERNAL, "cannot discard pages " + firstPageIndex + ".."
+                + (firstPageIndex + pageCount - 1) + ": the userfaultfd handler is not running"
+                + (handler.failure() == null ? "" : " (" + handler.failure() + ")"));
+        }
+        long end = firstPageIndex + pageCount;
+        for (long p = firstPageIndex; p < end; p++) {
+            states.discardIntent.casSet(p);
+        }
+        Mman.madvise(memory.segment().asSlice(geometry.pageOffset(firstPageIndex), pageCount * geometry.pageSize()),
+            Mman.MADV_DONTNEED);
+        for (long p = firstPageIndex; p < end; p++) {
+            engine.markMissing(p);
+            states.guestDiscarded.casClear(p);
+            states.installing.casClear(p);
+        }
     }
 
     /** Page faults read from the userfaultfd so far (also the Micrometer counter {@code postcopy.uffd.faults}). */
@@ -252,8 +287,18 @@ public final class UffdBackend implements FaultBackend {
 
     /**
      * Stops the handler agent (within 5 s), unregisters guest RAM, closes the userfaultfd (threads still blocked
-     * on a fault are woken by the kernel and see zero pages), stops the engine and unmaps guest RAM. Call after
-     * the vCPU threads stopped: unmapping under a running accessor fails. Idempotent.
+     * on a fault are woken by the kernel and see zero pages), stops the engine (within 5 s) and unmaps guest RAM.
+     * Call after the vCPU threads stopped. Never blocks beyond those deadlines and never throws: if a thread is
+     * still inside guest RAM (blocked on a fault), the mapping is left in place and logged.
+     *
+     * <p>Unmapped guest RAM ({@code UFFD_EVENT_UNMAP}): a vCPU blocked on a fault in a range the guest unmapped
+     * cannot be woken safely while the range is unmapped (it would retry, fault on no mapping and SIGSEGV the
+     * JVM), so nothing wakes it while the backend runs. The handler maps such holes again with plain anonymous
+     * memory as soon as it reads the event, so that here closing the userfaultfd wakes the thread onto zeros. If a
+     * hole could not be mapped again (another mapping took it), the userfaultfd is deliberately left open (its fd
+     * leaks, the thread stays blocked in the kernel, in native state, never holding up a safepoint; the JVM can
+     * still exit: make vCPU threads daemons) and guest RAM is not unmapped (that would unmap the other mapping).
+     * Idempotent.
      */
     @Override
     public void close() {
@@ -267,14 +312,31 @@ public final class UffdBackend implements FaultBackend {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            uffd.unregister(memory.segment());
-        } catch (PostcopyException e) {
-            LOG.warn("unregistering guest RAM failed (closing the userfaultfd unregisters it): {}", e.getMessage());
+        boolean holeLost = states.unmappedHoleLost;
+        if (holeLost) {
+            LOG.error("guest RAM has an unmapped hole that is not ours any more: leaving the userfaultfd open and "
+                + "guest RAM mapped, so that no thread blocked there is woken into a SIGSEGV");
+        } else {
+            try {
+                uffd.unregister(memory.segment());
+            } catch (PostcopyException e) {
+                LOG.warn("unregistering guest RAM failed (closing the userfaultfd unregisters it): {}",
+                    e.getMessage());
+            }
+            uffd.close();
         }
-        uffd.close();
         wakeup.close();
         engine.close();
-        memory.close();
+        if (!holeLost) {
+            closeMemory();
+        }
+    }
+
+    private void closeMemory() {
+        try {
+            memory.close();
+        } catch (IllegalStateException e) {
+            LOG.error("guest RAM stays mapped: a thread is still inside it ({})", e.getMessage());
+        }
     }
 }

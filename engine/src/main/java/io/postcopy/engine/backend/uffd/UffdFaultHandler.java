@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.postcopy.engine.fault.FaultEngine;
 import io.postcopy.engine.memory.MemoryGeometry;
 import io.postcopy.engine.nativeio.EventFd;
+import io.postcopy.engine.nativeio.Mman;
 import io.postcopy.engine.nativeio.Poll;
 import io.postcopy.engine.nativeio.UffdMessage;
 import io.postcopy.engine.nativeio.UffdStructs;
@@ -39,6 +40,7 @@ final class UffdFaultHandler implements Runnable {
     private final FaultEngine engine;
     private final UffdInstaller installer;
     private final UffdPageStates states;
+    private final KernelFaultTimes faultTimes;
     private final MemoryGeometry geometry;
     private final long baseAddress;
     private final long lengthInBytes;
@@ -53,12 +55,13 @@ final class UffdFaultHandler implements Runnable {
     private Thread thread;
 
     UffdFaultHandler(Userfaultfd uffd, EventFd wakeup, FaultEngine engine, UffdInstaller installer,
-                     UffdPageStates states, MemorySegment guest, Counter faultCounter) {
+                     UffdPageStates states, KernelFaultTimes faultTimes, MemorySegment guest, Counter faultCounter) {
         this.uffd = uffd;
         this.wakeup = wakeup;
         this.engine = engine;
         this.installer = installer;
         this.states = states;
+        this.faultTimes = faultTimes;
         this.geometry = engine.geometry();
         this.baseAddress = guest.address();
         this.lengthInBytes = guest.byteSize();
@@ -152,7 +155,10 @@ final class UffdFaultHandler implements Runnable {
         }
         int retries = deferred.size();
         for (int i = 0; i < retries; i++) {
-            resolveFault(deferred.poll());
+            long address = deferred.poll();
+            if (resolveFault(address)) {
+                reportIfCached(address);
+            }
         }
         int completed = installer.hasPending() ? installer.retryPending() : 0;
         return n + completed + (deferred.size() < retries ? retries - deferred.size() : 0);
@@ -163,7 +169,7 @@ final class UffdFaultHandler implements Runnable {
             case UffdStructs.UFFD_EVENT_PAGEFAULT -> {
                 faultCount.incrementAndGet();
                 faultCounter.increment();
-                resolveFault(msg.pagefaultAddress());
+                onPageFault(msg.pagefaultAddress());
             }
             case UffdStructs.UFFD_EVENT_REMOVE -> onRemove(msg.removeStart(), msg.removeEnd());
             case UffdStructs.UFFD_EVENT_UNMAP -> onUnmap(msg.removeStart(), msg.removeEnd());
@@ -171,21 +177,52 @@ final class UffdFaultHandler implements Runnable {
         }
     }
 
-    private void resolveFault(long address) {
+    /** A fault message: note when the page was first asked for, resolve, report if resolved already. */
+    private void onPageFault(long address) {
         long offset = address - baseAddress;
         if (offset < 0 || offset >= lengthInBytes) {
             LOG.warn("fault at 0x{} outside guest RAM; ignored", Long.toHexString(address));
             return;
+        }
+        // Record before resolving: an install that completes from now on finds the time and reports it.
+        faultTimes.onFault(offset >>> pageShift);
+        if (resolveFault(address)) {
+            reportIfCached(address);
+        }
+    }
+
+    /** The page may have been installed before (or inline during) the fault's resolution: report it now. */
+    private void reportIfCached(long address) {
+        long pageIndex = (address - baseAddress) >>> pageShift;
+        if (engine.cachedBitmap().lvIsSetVolatile(pageIndex)) {
+            faultTimes.onInstalled(pageIndex);
+        }
+    }
+
+    /**
+     * Resolves one fault: wake or zero-fill if the page is present or discarded, else request it.
+     *
+     * @return false if the fault was deferred (the mm is changing), true if it was handled
+     */
+    private boolean resolveFault(long address) {
+        long offset = address - baseAddress;
+        if (offset < 0 || offset >= lengthInBytes) {
+            return true;
         }
         long pageIndex = offset >>> pageShift;
         try {
             if (engine.isCached(pageIndex)) {
                 if (!installer.zeroOrWake(address)) {
                     deferred.add(address);
+                    return false;
                 }
             } else if (states.guestDiscarded.lvIsSet(pageIndex)) {
+                if (states.unmapped.lvIsSet(pageIndex)) {
+                    return true; // never wake it: see UffdBackend, "Unmapped guest RAM"
+                }
                 if (installer.zeroFillLocal(pageIndex, false) == UffdInstaller.RETRY) {
                     deferred.add(address);
+                    return false;
                 }
             } else {
                 engine.requestForKernelFault(pageIndex);
@@ -194,6 +231,7 @@ final class UffdFaultHandler implements Runnable {
             // The page stays requested (faulted bit set); a re-attached source is asked for it again.
             LOG.warn("could not request page {} for a kernel fault: {}", pageIndex, e.toString());
         }
+        return true;
     }
 
     /** The guest dropped [start, end): pages wholly inside it are missing again, and zero when next touched. */
@@ -216,8 +254,21 @@ final class UffdFaultHandler implements Runnable {
         // A page cut by the range keeps its state: a fault on its missing part is zero-filled by zeroOrWake.
     }
 
-    /** The guest unmapped [start, end): its pages are gone; arriving content is dropped, accessors refuse them. */
+    /**
+     * The guest unmapped [start, end): its pages are gone; arriving content is dropped, accessors refuse them. A
+     * vCPU blocked on a fault there is not woken: it would retry the access on no mapping and SIGSEGV the JVM. The
+     * hole is mapped again at once with plain (unregistered) anonymous memory, so that guest RAM is again ours to
+     * unmap as a whole, and the close that finally wakes such a thread lets it read zeros instead of crashing.
+     */
     private void onUnmap(long start, long end) {
+        long holeStart = Math.max(start, baseAddress);
+        long holeEnd = Math.min(end, baseAddress + lengthInBytes);
+        if (holeEnd > holeStart && !Mman.mapAnonymousAt(holeStart, holeEnd - holeStart)) {
+            states.unmappedHoleLost = true;
+            LOG.error("cannot map the guest's unmapped hole 0x{}..0x{} again (taken by another mapping?): threads "
+                + "blocked on it are never woken and guest RAM is not unmapped on close", Long.toHexString(holeStart),
+                Long.toHexString(holeEnd));
+        }
         long first = Math.max(0, Math.floorDiv(start - baseAddress, (long) geometry.pageSize()));
         long last = Math.min(geometry.pageCount(), Math.ceilDiv(end - baseAddress, (long) geometry.pageSize()));
         for (long p = first; p < last; p++) {

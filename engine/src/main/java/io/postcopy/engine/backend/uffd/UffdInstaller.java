@@ -51,6 +51,7 @@ final class UffdInstaller {
     private final UffdPageStates states;
     private final MemorySegment zeroPage;
     private final Counter droppedPages;
+    private final KernelFaultTimes faultTimes;
     private final ThreadLocal<MemorySegment[]> staging = ThreadLocal.withInitial(() -> new MemorySegment[1]);
     /** Installs that met a changing mm on the handler thread; only the handler thread touches it. */
     private final ArrayDeque<PendingInstall> pending = new ArrayDeque<>();
@@ -58,12 +59,13 @@ final class UffdInstaller {
     private volatile Thread handlerThread;
 
     UffdInstaller(Userfaultfd uffd, MemorySegment guest, MemoryGeometry geometry, FaultEngine engine,
-                  UffdPageStates states, Arena arena, MeterRegistry registry) {
+                  UffdPageStates states, KernelFaultTimes faultTimes, Arena arena, MeterRegistry registry) {
         this.uffd = uffd;
         this.guest = guest;
         this.geometry = geometry;
         this.engine = engine;
         this.states = states;
+        this.faultTimes = faultTimes;
         this.zeroPage = arena.allocate(geometry.pageSize(), SYSTEM_PAGE_SIZE).asReadOnly();
         this.droppedPages = Counter.builder("postcopy.uffd.pages.dropped")
             .description("arriving pages dropped because the guest had discarded them").register(registry);
@@ -92,14 +94,18 @@ final class UffdInstaller {
      * be waited out: the content is then kept and the fill finished by {@link #retryPending()}, and the pages count
      * as installed.
      *
-     * @return how many pages this call installed (exact for 4 KiB pages)
+     * <p>The observer sees each page this call installs exactly once, after its COPY succeeded and before it is
+     * marked cached, with the arriving content. A base page of a 2 MiB page that the kernel already held
+     * ({@code EEXIST}, only after a racing local zero-fill) keeps its bytes; the page still counts as installed
+     * by the claim holder, and the observer sees the arriving content for it.
+     *
+     * @return how many pages this call turned from missing to cached (exact, also for 2 MiB pages)
      */
     int installArriving(long firstPageIndex, MemorySegment content, int pageCount) {
         long pageSize = geometry.pageSize();
         boolean onHandler = Thread.currentThread() == handlerThread;
         long deadline = 0;
         int installed = 0;
-        int observedUpTo = 0;
         int i = 0;
         long stamp = states.removeLock.readLock();
         try {
@@ -113,11 +119,6 @@ final class UffdInstaller {
                     i++;
                 } while (i < pageCount && claimForArrival(firstPageIndex + i));
                 int runLength = i - runStart;
-                for (int k = Math.max(runStart, observedUpTo); k < i; k++) {
-                    observer.onInstall(firstPageIndex + k,
-                        content == null ? zeroPage : content.asSlice(k * pageSize, pageSize));
-                }
-                observedUpTo = Math.max(observedUpTo, i);
                 MemorySegment source = content == null ? null
                     : source(content.asSlice(runStart * pageSize, runLength * pageSize));
                 long first = firstPageIndex + runStart;
@@ -127,6 +128,7 @@ final class UffdInstaller {
                         pending.add(new PendingInstall(first + k, source == null ? null
                             : source.asSlice(k * pageSize, pageSize).toArray(ValueLayout.JAVA_BYTE)));
                     }
+                    observe(firstPageIndex, content, runStart, runLength);
                     installed += runLength;
                 } else if (filled == FILL_RETRY) {
                     release(first, runLength);
@@ -138,8 +140,8 @@ final class UffdInstaller {
                 } else if (filled == FILL_GONE) {
                     release(first, runLength);
                 } else {
-                    markCached(first, runLength);
-                    installed += runLength - (int) ((runLength * pageSize - filled + pageSize - 1) / pageSize);
+                    observe(firstPageIndex, content, runStart, runLength);
+                    installed += markCached(first, runLength);
                 }
             }
         } finally {
@@ -159,13 +161,13 @@ final class UffdInstaller {
         if (engine.isCached(pageIndex) || !states.installing.casSet(pageIndex)) {
             return PRESENT;
         }
-        observer.onInstall(pageIndex, zeroPage);
         long filled = fill(range(pageIndex, 1), null, mayWait);
         if (filled == FILL_RETRY || filled == FILL_GONE) {
             states.installing.casClear(pageIndex);
             return filled == FILL_RETRY ? RETRY : GONE;
         }
-        engine.markCached(pageIndex);
+        observer.onInstall(pageIndex, zeroPage);
+        markCached(pageIndex, 1);
         return filled > 0 ? INSTALLED : PRESENT;
     }
 
@@ -204,7 +206,7 @@ final class UffdInstaller {
                 pending.add(install);
             } else {
                 if (filled != FILL_GONE) {
-                    engine.markCached(install.pageIndex());
+                    markCached(install.pageIndex(), 1);
                 }
                 done++;
             }
@@ -232,16 +234,33 @@ final class UffdInstaller {
         }
     }
 
-    private void markCached(long firstPageIndex, int pageCount) {
+    /** Shows the observer pages {@code [runStart, runStart + runLength)} of an arrival (null content: zeros). */
+    private void observe(long firstPageIndex, MemorySegment content, int runStart, int runLength) {
+        long pageSize = geometry.pageSize();
+        for (int k = runStart; k < runStart + runLength; k++) {
+            observer.onInstall(firstPageIndex + k,
+                content == null ? zeroPage : content.asSlice(k * pageSize, pageSize));
+        }
+    }
+
+    /**
+     * Marks a filled run cached (waking Java waiters), then reports the kernel faults it resolved.
+     *
+     * @return how many pages became cached by this call: all of them, as the caller holds their claims
+     */
+    private int markCached(long firstPageIndex, int pageCount) {
+        int changed;
         if (pageCount == 1) {
-            engine.markCached(firstPageIndex);
-            return;
+            changed = engine.markCached(firstPageIndex) ? 1 : 0;
+        } else {
+            long[] pages = new long[pageCount];
+            for (int i = 0; i < pageCount; i++) {
+                pages[i] = firstPageIndex + i;
+            }
+            changed = engine.markCached(pages, pageCount);
         }
-        long[] pages = new long[pageCount];
-        for (int i = 0; i < pageCount; i++) {
-            pages[i] = firstPageIndex + i;
-        }
-        engine.markCached(pages, pageCount);
+        faultTimes.onInstalled(firstPageIndex, pageCount);
+        return changed;
     }
 
     /**

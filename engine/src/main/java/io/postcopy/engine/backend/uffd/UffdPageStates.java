@@ -31,6 +31,11 @@ final class UffdPageStates {
     final StampedLock removeLock = new StampedLock();
     /** Set once any page was unmapped: accessors then also check {@link #unmapped}, otherwise they skip it. */
     volatile boolean anyUnmapped;
+    /**
+     * Set if the handler could not map a hole the guest unmapped back ({@link UffdFaultHandler}): a thread blocked
+     * in it must then never be woken, and guest RAM must not be unmapped as a whole (see {@link UffdBackend}).
+     */
+    volatile boolean unmappedHoleLost;
 
     UffdPageStates(long pageCount) {
         installing = new PageBitmap(pageCount);

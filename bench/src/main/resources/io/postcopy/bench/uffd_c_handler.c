@@ -5,8 +5,9 @@
  * answers every fault with UFFDIO_COPY of a pattern page, and a toucher thread that reads one byte of every
  * page in order. Prints ns/fault (wall time of the touch loop divided by N), and checks every page's content.
  *
- * Build and run (root, or vm.unprivileged_userfaultfd=1; falls back to UFFD_USER_MODE_ONLY):
- *   gcc -O2 -pthread -o /tmp/uffd_c_handler bench/src/main/c/uffd_c_handler.c
+ * Shipped as a resource of the bench jar: io.postcopy.bench.UffdFaultCost compiles and runs it next to the Java
+ * handler. By hand (root, or vm.unprivileged_userfaultfd=1; falls back to UFFD_USER_MODE_ONLY):
+ *   gcc -O2 -pthread -o /tmp/uffd_c_handler bench/src/main/resources/io/postcopy/bench/uffd_c_handler.c
  *   /tmp/uffd_c_handler [pages=20000]
  */
 #define _GNU_SOURCE
