@@ -79,14 +79,17 @@ final class BenchSuite {
             Latency netty = latency(NettyLoopbackBaseline.roundTrips(config.roundTrips()), false);
             Latency paced = latency(LoopbackBaseline.roundTrips(config.pacedRoundTrips(), config.touchIntervalNs()),
                 false);
-            rtt = new BenchSummary.TcpRoundTrip(plain, netty, paced, netty.p50() < plain.p50() ? "netty" : "plain");
+            Latency handoff = latency(ThreadHandoff.roundTrips(config.roundTrips()), false);
+            rtt = new BenchSummary.TcpRoundTrip(plain, netty, paced, netty.p50() < plain.p50() ? "netty" : "plain",
+                handoff);
             List<Double> bulks = new ArrayList<>();
             for (int i = 0; i < config.bulkRepeats(); i++) {
                 bulks.add(LoopbackBaseline.bulk(config.bulkBytes()));
             }
             tcpBulk = UffdHandlerComparison.median(bulks);
-            LOG.info("raw TCP: plain p50 {} us, netty p50 {} us, paced p50 {} us, bulk {} MiB/s", plain.p50(),
-                netty.p50(), paced.p50(), Math.round(tcpBulk / (1 << 20)));
+            LOG.info("raw TCP: plain p50 {} us, netty p50 {} us, paced p50 {} us, thread hand-off p50 {} us,"
+                + " bulk {} MiB/s", plain.p50(), netty.p50(), paced.p50(), handoff.p50(),
+                Math.round(tcpBulk / (1 << 20)));
         }
         Latency baseline = rtt == null ? null : "netty".equals(rtt.baseline()) ? rtt.netty() : rtt.plain();
 

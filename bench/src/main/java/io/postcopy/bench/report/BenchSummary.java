@@ -138,8 +138,11 @@ public record BenchSummary(
      * @param netty      Netty, the engine's transport, caller thread woken per answer, back to back
      * @param pacedPlain plain sockets at the guest's touch rate (context, not a baseline)
      * @param baseline   which of plain and netty the ratios use: the one with the lower p50
+     * @param threadHandoff two thread wake-ups (park/unpark) and no network, back to back (context: each
+     *                   round trip and each fault contains such wake-ups)
      */
-    public record TcpRoundTrip(Latency plain, Latency netty, Latency pacedPlain, String baseline) {
+    public record TcpRoundTrip(Latency plain, Latency netty, Latency pacedPlain, String baseline,
+                               Latency threadHandoff) {
     }
 
     /**

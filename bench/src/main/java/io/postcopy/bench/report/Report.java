@@ -184,11 +184,19 @@ public final class Report {
         latencyRow(md, "TCP round trip, Netty", rtt == null ? null : rtt.netty(), baseline);
         latencyRow(md, "TCP round trip, plain, paced like the guest (context)", rtt == null ? null : rtt.pacedPlain(),
             baseline);
+        latencyRow(md, "two thread wake-ups, no network (context)", rtt == null ? null : rtt.threadHandoff(),
+            baseline);
         for (BackendFigures backend : s.backends()) {
             latencyRow(md, "fault, " + backend.backend() + (backend.isDefault() ? " (default)" : "") + ", idle",
                 backend.idleFaultLatencyUs(), baseline);
         }
         md.append('\n');
+        md.append("Every row contains thread wake-ups: a blocking round trip two, a fault several (vCPU, event loops,"
+            + " the userfaultfd handler). On a small VM, waking a thread on an idle vCPU is expensive (the host must"
+            + " schedule that vCPU again), and it is cheap when the other vCPU is busy anyway, so all these figures"
+            + " rise and fall together with the machine's activity; the \"two thread wake-ups\" row shows what a"
+            + " wake-up cost during this run. Compare the ratios, measured side by side, rather than absolute"
+            + " microseconds across runs.\n\n");
         chart(md, charts, "fault-latency.png", "fault latency vs TCP round trip");
     }
 
@@ -225,11 +233,11 @@ public final class Report {
             md.append("Not measured in this run.\n\n");
             return;
         }
-        md.append("The method of `UffdFaultCost` and `bench/src/main/c/uffd_c_handler.c`: a thread touches one byte"
-            + " of each of ").append(u.pages()).append(" fresh pages in order; the handler thread answers each"
-                + " MISSING fault with `UFFDIO_COPY` of a local page (no network). Wall time / pages, the median of ")
-            .append(u.rounds()).append(" rounds each (the Java side after one warm-up round; the C program compiled"
-                + " with `cc -O2` by the bench).\n\n");
+        md.append("`UffdFaultCost`, run by the bench in a child JVM: a thread touches one byte of each of ")
+            .append(u.pages()).append(" fresh pages in order; the handler thread answers each MISSING fault with"
+                + " `UFFDIO_COPY` of a local page (no network). Wall time / pages, the median of ").append(u.rounds())
+            .append(" rounds each, Java and C rounds interleaved (the Java side after one warm-up round; the C"
+                + " handler `uffd_c_handler.c` compiled from the bench jar with `gcc -O2 -pthread`).\n\n");
         md.append("| handler | ns per fault |\n|---|---|\n");
         md.append("| Java (engine's `UffdBackend`) | ").append(number(u.javaNsPerFault())).append(" |\n");
         md.append("| C (baseline) | ").append(number(u.cNsPerFault())).append(" |\n");

@@ -26,7 +26,8 @@ final class SummaryFixtures {
             softwareDowntime, sizes(650.0, 2_600.0, null), 1.2e9);
         BenchSummary.Figures figures = new BenchSummary.Figures(
             new BenchSummary.Guest(1, 2_000, 4L << 20, "random"),
-            new BenchSummary.TcpRoundTrip(rttPlain, rttNetty, paced, "plain"),
+            new BenchSummary.TcpRoundTrip(rttPlain, rttNetty, paced, "plain",
+                new Latency(20_000, 10.0, 20.0, 40.0, 300.0, null)),
             new BenchSummary.UffdHandler(11_000.0, 10_000.0, 20_000, 3, null),
             new BenchSummary.PresentRead(40.0, 32.0, 1.5, 1.2, 1.25, 268_435_456L, null),
             new BenchSummary.Throughput(1.5e9, 2.0e9, "uffd 1g"),
