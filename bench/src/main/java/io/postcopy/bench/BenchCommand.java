@@ -1,7 +1,9 @@
 package io.postcopy.bench;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.postcopy.bench.report.BenchOutput;
 import io.postcopy.bench.report.BenchSummary;
+import io.postcopy.bench.report.Goals;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,6 +56,10 @@ public final class BenchCommand implements Callable<Integer> {
             + " figures were skipped are reported as not measured.")
     List<String> only;
 
+    @Option(names = "--render", paramLabel = "SUMMARY", description = "Measure nothing: draw REPORT.md and the"
+        + " charts (and rewrite summary.json with its goals graded again) from an existing summary.json.")
+    Path render;
+
     /**
      * Runs the command and exits with its code; {@code jmh ...} runs JMH's main instead.
      *
@@ -98,14 +104,24 @@ public final class BenchCommand implements Callable<Integer> {
         if (parent != null && !Files.isWritable(parent)) {
             throw new ParameterException(spec.commandLine(), "--out " + out + ": " + parent + " is not writable");
         }
+        if (render != null && !Files.isRegularFile(render)) {
+            throw new ParameterException(spec.commandLine(), "--render " + render + ": no such file (expected: a"
+                + " summary.json written by postcopy bench)");
+        }
     }
 
     @Override
     public Integer call() throws Exception {
         validate();
-        BenchConfig config = config();
-        BenchSuite suite = new BenchSuite(config, commandLine());
-        BenchSummary summary = suite.run();
+        BenchSuite suite = null;
+        BenchSummary summary;
+        if (render != null) {
+            summary = new ObjectMapper().readValue(render.toFile(), BenchSummary.class);
+            summary = summary.withGoals(Goals.evaluate(summary));
+        } else {
+            suite = new BenchSuite(config(), commandLine());
+            summary = suite.run();
+        }
         List<String> charts = BenchOutput.write(summary, out);
         PrintWriter err = spec.commandLine().getErr();
         err.println("postcopy bench: wrote " + out.resolve(BenchOutput.REPORT) + ", " + out.resolve(BenchOutput.SUMMARY)
@@ -118,7 +134,7 @@ public final class BenchCommand implements Callable<Integer> {
             stdout.println(BenchOutput.toJson(summary));
             stdout.flush();
         }
-        return suite.anyMigrationFailed() ? 1 : 0;
+        return suite != null && suite.anyMigrationFailed() ? 1 : 0;
     }
 
     private String commandLine() {

@@ -53,6 +53,15 @@ class BenchCommandTest {
     }
 
     @Test
+    void shouldRefuseToRenderASummaryThatDoesNotExist(@TempDir Path directory) {
+        int code = execute(new BenchCommand(), "--render", directory.resolve("missing.json").toString(), "--out",
+            directory.toString());
+
+        assertEquals(2, code);
+        assertTrue(err.toString().contains("no such file (expected: a summary.json"), err.toString());
+    }
+
+    @Test
     void shouldRefuseAnUnknownOption() {
         assertEquals(2, execute(new BenchCommand(), "--fast"));
         assertTrue(err.toString().contains("Unknown option: '--fast'"), err.toString());

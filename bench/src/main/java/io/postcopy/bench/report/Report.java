@@ -84,19 +84,20 @@ public final class Report {
         md.append("| Netty transport | ").append(m.transport()).append(" |\n");
         md.append("| userfaultfd | ").append(m.uffdAvailable() ? "available" : "not available").append(" |\n");
         md.append("| default backend (`--backend auto`) | ").append(s.defaultBackend()).append(" |\n\n");
-        double busiest = Math.max(maxLoad(m.loadAverageStart()), maxLoad(m.loadAverageEnd()));
+        double busiest = Math.max(oneMinute(m.loadAverageStart()), oneMinute(m.loadAverageEnd()));
         if (busiest > m.cores()) {
-            md.append(String.format(Locale.ROOT, "**Caution: the load average reached %.2f on %d cores during this"
-                + " run. Other processes competed for the CPU, so latencies (tails above all) and throughputs are"
-                + " worse than on a quiet machine; compare runs only at similar loads.**%n%n", busiest, m.cores()));
+            md.append(String.format(Locale.ROOT, "**Caution: the 1-minute load average reached %.2f on %d cores"
+                + " around this run. Other processes competed for the CPU, so latencies (tails above all) and"
+                + " throughputs differ from a quiet machine's; compare runs only at similar loads.**%n%n", busiest,
+                m.cores()));
         }
         md.append("Every figure below was measured in this one run; a figure that could not be measured says so and"
             + " has no number. On 2 cores a load average near or above 2 means other processes competed for the CPU"
             + " and the latency tails are inflated accordingly.\n\n");
     }
 
-    private static double maxLoad(List<Double> loads) {
-        return loads == null ? 0 : loads.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    private static double oneMinute(List<Double> loads) {
+        return loads == null || loads.isEmpty() ? 0 : loads.getFirst();
     }
 
     private static String loads(List<Double> loads) {
