@@ -274,7 +274,8 @@ final class BenchSuite {
             migrations.add(new Migration(scenario.name(), run.backend(), size, scenario.workload(),
                 scenario.bandwidthBytesPerSecond(), passed ? "PASS" : "FAIL", round3(run.report().downtimeMs()),
                 round3(run.report().totalTimeMs()), run.report().pages().demand(), run.report().pages().background(),
-                run.report().pages().zero(), run.report().pages().duplicate(), run.report().faults(),
+                run.report().pages().zero(), run.report().pages().precopy(), run.report().pages().duplicate(),
+                run.report().faults(),
                 run.workingSetPages(), run.faultLatencyNs().getTotalCount() == 0 ? null
                     : latency(run.faultLatencyNs(), run.uncorrectedNs())));
             return run;
@@ -283,7 +284,7 @@ final class BenchSuite {
                 e.toString(), e);
             anyMigrationFailed = true;
             migrations.add(new Migration(scenario.name(), scenario.backend().cliName(), size, scenario.workload(),
-                scenario.bandwidthBytesPerSecond(), "ERROR: " + e.getMessage(), 0, 0, 0, 0, 0, 0, 0, 0, null));
+                scenario.bandwidthBytesPerSecond(), "ERROR: " + e.getMessage(), 0, 0, 0, 0, 0, 0, 0, 0, 0, null));
             return null;
         }
     }

@@ -193,6 +193,7 @@ public record BenchSummary(
      * @param demandPages  pages fetched for faults
      * @param backgroundPages pages pushed by the background stream
      * @param zeroPages    pages sent as zero pages
+     * @param precopyPages non-zero pages installed from precopy rounds (hybrid, precopy)
      * @param duplicatePages pages that arrived twice
      * @param faults       faults that caused a fetch
      * @param workingSetPages distinct pages the guest touched during the migration
@@ -200,7 +201,8 @@ public record BenchSummary(
      */
     public record Migration(String scenario, String backend, String size, String workload,
                             long bandwidthBytesPerSecond, String result, double downtimeMs, double totalTimeMs,
-                            long demandPages, long backgroundPages, long zeroPages, long duplicatePages, long faults,
+                            long demandPages, long backgroundPages, long zeroPages, long precopyPages,
+                            long duplicatePages, long faults,
                             long workingSetPages, Latency faultLatencyUs) {
     }
 

@@ -116,8 +116,8 @@ public final class Goals {
             : summary.backends().getFirst();
         if (tail && primary != null && primary.idleFaultLatencyUs() != null
             && primary.idleFaultLatencyUs().uncorrectedP99() != null) {
-            reason.append(String.format(Locale.ROOT, "; the tail is a few slow faults (scheduling, GC, the device"
-                    + " driver's and the background trickle's work landing on the same cores) that the"
+            reason.append(String.format(Locale.ROOT, "; the tail is a few slow faults (threads waiting for a core,"
+                    + " the device driver's and the background trickle's work landing on the same cores) that the"
                     + " coordinated-omission correction rightly multiplies: uncorrected, the p99 is %s us",
                 Report.number(primary.idleFaultLatencyUs().uncorrectedP99())));
         }

@@ -386,8 +386,8 @@ public final class Report {
     private static void migrations(StringBuilder md, BenchSummary s) {
         md.append("## Every migration of this run\n\n");
         md.append("| scenario | backend | size | workload | cap | result | downtime ms | total ms | demand |"
-            + " background | zero | dup | faults | working set | fault p50 µs | p99 µs |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            + " background | zero | precopy | dup | faults | working set | fault p50 µs | p99 µs |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Migration m : s.figures().migrations()) {
             md.append("| ").append(m.scenario()).append(" | ").append(m.backend()).append(" | ").append(m.size())
                 .append(" | ").append(m.workload()).append(" | ")
@@ -395,6 +395,7 @@ public final class Report {
                 .append(" | ").append(m.result()).append(" | ").append(number(m.downtimeMs())).append(" | ")
                 .append(number(m.totalTimeMs())).append(" | ").append(m.demandPages()).append(" | ")
                 .append(m.backgroundPages()).append(" | ").append(m.zeroPages()).append(" | ")
+                .append(m.precopyPages()).append(" | ")
                 .append(m.duplicatePages()).append(" | ").append(m.faults()).append(" | ")
                 .append(m.workingSetPages()).append(" | ")
                 .append(m.faultLatencyUs() == null ? DASH : number(m.faultLatencyUs().p50())).append(" | ")

@@ -32,7 +32,7 @@ final class SummaryFixtures {
             new BenchSummary.PresentRead(40.0, 32.0, 1.5, 1.2, 1.25, 268_435_456L, null),
             new BenchSummary.Throughput(1.5e9, 2.0e9, "uffd 1g"),
             List.of(new BenchSummary.Migration("loaded", "uffd", "256m", "random", 0, "PASS", 8.0, 700.0, 900,
-                60_000, 4_636, 0, 1_000, 1_200, new Latency(1_000, 40.0, 225.0, 500.0, 900.0, 200.0))),
+                60_000, 4_636, 0, 0, 1_000, 1_200, new Latency(1_000, 40.0, 225.0, 500.0, 900.0, 200.0))),
             new BenchSummary.ModeComparison(false, "modes not available in this build", "random", null, null, null,
                 null, null),
             new BenchSummary.PrefetchComparison(false, "no prefetch switch in this build",
