@@ -75,6 +75,11 @@ final class PacedBackend implements FaultBackend {
     }
 
     @Override
+    public boolean overwritePage(long pageIndex, MemorySegment content) {
+        return delegate.overwritePage(pageIndex, content);
+    }
+
+    @Override
     public boolean installPage(long pageIndex, MemorySegment content) {
         boolean installed = delegate.installPage(pageIndex, content);
         installed(installed ? 1 : 0);

@@ -110,6 +110,16 @@ public interface FaultBackend extends AutoCloseable {
         }
     }
 
+    /**
+     * Replaces the content of a page that is present, in place: a later precopy round re-sending a page the VM
+     * wrote since. Only while no destination vCPU runs (precopy pages arrive before switchover). The install
+     * observer sees the new content.
+     *
+     * @return true if the page was present and now holds {@code content}; false (nothing changed) if it is missing
+     * @throws IllegalArgumentException if {@code content} is not exactly one page
+     */
+    boolean overwritePage(long pageIndex, MemorySegment content);
+
     /** Sets the observer that sees each page's content as installed (replaces the previous one). */
     void setInstallObserver(InstallObserver observer);
 

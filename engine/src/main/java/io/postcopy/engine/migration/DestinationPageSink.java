@@ -22,6 +22,7 @@ public final class DestinationPageSink implements PageSink {
     private final LongAdder precopy = new LongAdder();
     private final LongAdder discarded = new LongAdder();
     private final LongAdder precopyResent = new LongAdder();
+    private volatile MemorySegment zeroPage;
 
     /** Installs into {@code backend} and takes over its install observer to record digests. */
     public DestinationPageSink(FaultBackend backend) {
@@ -32,12 +33,21 @@ public final class DestinationPageSink implements PageSink {
 
     @Override
     public void onPage(long pageIndex, MemorySegment content, PageOrigin origin) {
-        boolean replaced = replaceIfPrecopy(pageIndex, origin);
-        if (backend.installPage(pageIndex, content)) {
-            (replaced ? precopyResent : installedCounter(origin)).increment();
-        } else {
-            duplicate.increment();
+        installOne(pageIndex, content, origin);
+    }
+
+    /** Installs one page, or replaces a precopy page's earlier content; false if it was a duplicate. */
+    private boolean installOne(long pageIndex, MemorySegment content, PageOrigin origin) {
+        if (origin == PageOrigin.PRECOPY && backend.overwritePage(pageIndex, content)) {
+            precopyResent.increment();
+            return true;
         }
+        if (backend.installPage(pageIndex, content)) {
+            installedCounter(origin).increment();
+            return true;
+        }
+        duplicate.increment();
+        return false;
     }
 
     /**
@@ -60,15 +70,18 @@ public final class DestinationPageSink implements PageSink {
             backend.memory().geometry().checkPageIndex(firstPageIndex);
             backend.memory().geometry().checkPageIndex(firstPageIndex + pageCount - 1);
         }
-        int replaced = 0;
-        for (int i = 0; origin == PageOrigin.PRECOPY && i < pageCount; i++) {
-            replaced += replaceIfPrecopy(firstPageIndex + i, origin) ? 1 : 0;
+        long pageSize = backend.memory().pageSize();
+        if (origin == PageOrigin.PRECOPY && anyPresent(firstPageIndex, pageCount)) {
+            // A later round re-sends pages the VM wrote since: replace those in place, page by page.
+            int installed = 0;
+            for (int i = 0; i < pageCount; i++) {
+                installed += installOne(firstPageIndex + i, contiguous.asSlice(i * pageSize, pageSize), origin)
+                    ? 1 : 0;
+            }
+            return installed;
         }
         int installed = backend.installPages(firstPageIndex, contiguous, pageCount);
-        // Precopy pages arrive before any vCPU runs, so every replaced (now missing) page is installed again.
-        int resent = Math.min(replaced, installed);
-        precopyResent.add(resent);
-        installedCounter(origin).add(installed - resent);
+        installedCounter(origin).add(installed);
         duplicate.add(pageCount - installed);
         return installed;
     }
@@ -83,24 +96,39 @@ public final class DestinationPageSink implements PageSink {
 
     @Override
     public void onZeroPage(long pageIndex, PageOrigin origin) {
-        boolean replaced = replaceIfPrecopy(pageIndex, origin);
+        if (origin == PageOrigin.PRECOPY && backend.engine().isCached(pageIndex)
+            && backend.overwritePage(pageIndex, zeroPage())) {
+            precopyResent.increment();
+            return;
+        }
         if (backend.installZeroPage(pageIndex)) {
-            (replaced ? precopyResent : zero).increment();
+            zero.increment();
         } else {
             duplicate.increment();
         }
     }
 
     /**
-     * A later precopy round re-sends pages the VM wrote since the previous round: the new content replaces the
-     * old. Safe because precopy pages only arrive before the destination's vCPUs run.
+     * True if any page of the run is present: a later precopy round re-sending pages the VM wrote since the
+     * previous round, whose new content replaces the old in place (safe: precopy pages arrive before any
+     * destination vCPU runs).
      */
-    private boolean replaceIfPrecopy(long pageIndex, PageOrigin origin) {
-        if (origin == PageOrigin.PRECOPY && backend.engine().isCached(pageIndex)) {
-            backend.discard(pageIndex);
-            return true;
+    private boolean anyPresent(long firstPageIndex, int pageCount) {
+        for (int i = 0; i < pageCount; i++) {
+            if (backend.engine().isCached(firstPageIndex + i)) {
+                return true;
+            }
         }
         return false;
+    }
+
+    private MemorySegment zeroPage() {
+        MemorySegment zeros = zeroPage;
+        if (zeros == null) {
+            zeros = MemorySegment.ofArray(new byte[backend.memory().pageSize()]);
+            zeroPage = zeros;
+        }
+        return zeros;
     }
 
     /**

@@ -268,6 +268,20 @@ public abstract class FaultBackendContractTest {
     }
 
     @Test
+    void shouldReplacePresentPageInPlaceAndLeaveMissingPageAloneWhenOverwriting() {
+        FaultBackend backend = backend();
+        try (Arena arena = Arena.ofConfined()) {
+            assertTrue(backend.installPage(4, TestPages.page(arena, geometry(), 4)));
+            assertTrue(backend.overwritePage(4, TestPages.page(arena, geometry(), 40)), "a present page is replaced");
+            assertFalse(backend.overwritePage(5, TestPages.page(arena, geometry(), 50)), "a missing page is not");
+            assertFalse(backend.engine().isCached(5));
+            MemorySegment wrongSize = MemorySegment.ofArray(new byte[100]);
+            assertThrows(IllegalArgumentException.class, () -> backend.overwritePage(4, wrongSize));
+        }
+        assertEquals(TestPages.expectedWord(40, 7), backend.hostAccessor().getLong(geometry().pageOffset(4) + 56));
+    }
+
+    @Test
     void shouldShowObserverTheInstalledContent() {
         FaultBackend backend = backend();
         ConcurrentLinkedQueue<Long> observed = new ConcurrentLinkedQueue<>();

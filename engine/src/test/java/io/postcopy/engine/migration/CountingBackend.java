@@ -51,6 +51,11 @@ final class CountingBackend implements FaultBackend {
     }
 
     @Override
+    public boolean overwritePage(long pageIndex, MemorySegment content) {
+        return delegate.overwritePage(pageIndex, content);
+    }
+
+    @Override
     public boolean installPage(long pageIndex, MemorySegment content) {
         calls.add("page " + pageIndex);
         return delegate.installPage(pageIndex, content);

@@ -86,6 +86,21 @@ public final class SoftwareBackend implements FaultBackend {
     }
 
     @Override
+    public boolean overwritePage(long pageIndex, MemorySegment content) {
+        MemorySegment page = memory.page(pageIndex);
+        if (content.byteSize() != page.byteSize()) {
+            throw new IllegalArgumentException("content of " + content.byteSize() + " bytes for a page of "
+                + page.byteSize());
+        }
+        if (!engine.isCached(pageIndex)) {
+            return false;
+        }
+        MemorySegment.copy(content, 0, page, 0, page.byteSize());
+        observer.onInstall(pageIndex, page);
+        return true;
+    }
+
+    @Override
     public boolean installZeroPage(long pageIndex) {
         MemorySegment page = memory.page(pageIndex);
         if (engine.isCached(pageIndex) || !installing.casSet(pageIndex)) {

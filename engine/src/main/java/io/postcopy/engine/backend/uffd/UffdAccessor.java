@@ -57,10 +57,13 @@ final class UffdAccessor implements GuestAccessor {
         this.sharedBounce = host ? ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(BOUNCE_BYTES, 8)) : null;
     }
 
-    /** An accessor for one vCPU thread; its bounce buffer lives in {@code arena} (the guest memory's). */
+    /**
+     * An accessor for one vCPU thread. Its bounce buffer is garbage-collected, not tied to guest memory: a vCPU
+     * that the kernel wakes only when the backend closes (a fault on guest-unmapped RAM) still finds its buffer.
+     */
     static UffdAccessor forVcpu(MemorySegment guest, FaultEngine engine, UffdPageStates states,
-                                UffdInstaller installer, Arena arena) {
-        return new UffdAccessor(guest, engine, states, installer, arena.allocate(BOUNCE_BYTES, 8));
+                                UffdInstaller installer) {
+        return new UffdAccessor(guest, engine, states, installer, Arena.ofAuto().allocate(BOUNCE_BYTES, 8));
     }
 
     /** The accessor for Java-side host code, shared by any threads. */

@@ -56,6 +56,7 @@ public final class UffdBackend implements FaultBackend {
     private static final long REQUIRED_RANGE_IOCTLS = 1L << UffdStructs.UFFDIO_COPY_BIT
         | 1L << UffdStructs.UFFDIO_ZEROPAGE_BIT | 1L << UffdStructs.UFFDIO_WAKE_BIT;
 
+    private volatile InstallObserver observer = InstallObserver.NONE;
     private final MemoryGeometry geometry;
     private final Userfaultfd uffd;
     private final EventFd wakeup;
@@ -105,7 +106,7 @@ public final class UffdBackend implements FaultBackend {
             this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, faultTimes, guest, faults);
             this.vcpuAccessors = new UffdAccessor[context.syncSlots()];
             for (int vcpu = 0; vcpu < vcpuAccessors.length; vcpu++) {
-                vcpuAccessors[vcpu] = UffdAccessor.forVcpu(guest, engine, states, installer, arena);
+                vcpuAccessors[vcpu] = UffdAccessor.forVcpu(guest, engine, states, installer);
             }
             this.hostAccessor = UffdAccessor.forHost(guest, engine, states, installer);
             handler.start();
@@ -213,8 +214,28 @@ public final class UffdBackend implements FaultBackend {
         return installer.installArriving(pageIndex, null, 1) == 1;
     }
 
+    /**
+     * {@inheritDoc} A present page takes no fault, so a plain copy into it is safe from a Java thread; a missing
+     * one is left alone (copying into it would block this thread in the kernel).
+     */
+    @Override
+    public boolean overwritePage(long pageIndex, MemorySegment content) {
+        MemorySegment page = memory.page(pageIndex);
+        if (content.byteSize() != page.byteSize()) {
+            throw new IllegalArgumentException("content of " + content.byteSize() + " bytes for a page of "
+                + page.byteSize());
+        }
+        if (!engine.isCached(pageIndex)) {
+            return false;
+        }
+        MemorySegment.copy(content, 0, page, 0, page.byteSize());
+        observer.onInstall(pageIndex, page);
+        return true;
+    }
+
     @Override
     public void setInstallObserver(InstallObserver observer) {
+        this.observer = observer;
         installer.setObserver(observer);
     }
 
