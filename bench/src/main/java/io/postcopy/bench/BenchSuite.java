@@ -109,20 +109,14 @@ final class BenchSuite {
         BenchSummary.PrefetchComparison prefetch = null;
         Double networkFaultShare = null;
         if (config.runs(BenchConfig.HOTSET)) {
-            MigrationRun hot = migrate(scenario(HOT_SET, backends.getFirst(), config.hotSetMemoryBytes(), "hotset",
-                0));
-            if (hot != null) {
-                // Faults as the guest saw them (touches that waited for the network), over the pages it touched:
-                // both counted by the same paced accessors, so device DMA does not enter either side.
-                long guestFaults = hot.uncorrectedNs().getTotalCount();
-                HotSetFigures current = new HotSetFigures(BenchConfig.sizeLabel(config.hotSetMemoryBytes()),
-                    guestFaults, hot.workingSetPages(),
-                    round3((double) guestFaults / Math.max(1, hot.workingSetPages())),
-                    hot.report().pages().duplicate());
-                networkFaultShare = current.share();
-                prefetch = new BenchSummary.PrefetchComparison(false, "no prefetch switch in this build"
-                    + " (DestinationOptions has no prefetch setting), so on vs off cannot be compared", current,
-                    null, null);
+            MigrationScenario hotSet = scenario(HOT_SET, backends.getFirst(), config.hotSetMemoryBytes(), "hotset", 0);
+            HotSetFigures on = hotSetFigures(migrate(hotSet));
+            HotSetFigures off = hotSetFigures(migrate(hotSet.withPrefetchPages(0)));
+            if (on != null) {
+                networkFaultShare = on.share();
+                prefetch = new BenchSummary.PrefetchComparison(off != null, off != null ? "prefetch of "
+                    + MigrationScenario.DEFAULT_PREFETCH_PAGES + " pages after each fault (the default) vs none"
+                    : "the run without prefetch did not finish", on, on, off);
             }
         }
 
@@ -226,7 +220,7 @@ final class BenchSuite {
         for (MigrationMode mode : MigrationMode.values()) {
             MigrationScenario scenario = new MigrationScenario("mode-" + mode.cliName(), backend,
                 config.modeMemoryBytes(), MODE_WORKLOAD, config.vcpus(), config.touchesPerSecondPerVcpu(), 0, 0,
-                config.migrationTimeoutMs(), mode, config.maxPrecopyRounds());
+                config.migrationTimeoutMs(), mode, config.maxPrecopyRounds(), MigrationScenario.DEFAULT_PREFETCH_PAGES);
             MigrationRun run = migrate(scenario);
             figures[mode.ordinal()] = run == null ? null : new ModeFigures(run.passed() ? "PASS" : "FAIL",
                 round3(run.report().downtimeMs()), Double.isNaN(run.migrationTimeMs()) ? null
@@ -254,6 +248,20 @@ final class BenchSuite {
         } catch (RuntimeException e) {
             LOG.warn("warm-up migration with {} failed: {}", backend.cliName(), e.toString());
         }
+    }
+
+    /**
+     * Faults as the guest saw them (touches that waited for the network), over the pages it touched: both counted by
+     * the same paced accessors, so device DMA does not enter either side. Null if the run did not finish.
+     */
+    private HotSetFigures hotSetFigures(MigrationRun hot) {
+        if (hot == null) {
+            return null;
+        }
+        long guestFaults = hot.uncorrectedNs().getTotalCount();
+        return new HotSetFigures(BenchConfig.sizeLabel(config.hotSetMemoryBytes()), guestFaults,
+            hot.workingSetPages(), round3((double) guestFaults / Math.max(1, hot.workingSetPages())),
+            hot.report().pages().duplicate());
     }
 
     private MigrationScenario scenario(String name, BackendChoice backend, long memoryBytes, String workload,

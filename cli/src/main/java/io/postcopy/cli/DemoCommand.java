@@ -64,6 +64,11 @@ final class DemoCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     io.postcopy.cli.option.ModeOptions modeOptions;
 
+    @Option(names = "--prefetch", paramLabel = "N", defaultValue = "8",
+        description = "Prefetch around faults on the destination: also ask for the N pages after each faulting "
+            + "page (default: ${DEFAULT-VALUE}; 0 turns it off).")
+    int prefetchPages;
+
     @Option(names = "--json", description = "Print the report as exactly one JSON object on stdout.")
     boolean json;
 
@@ -105,9 +110,9 @@ final class DemoCommand implements Callable<Integer> {
                 // Validates memory, page size, vCPUs and workload here, before any JVM starts.
                 new SourceOptions("127.0.0.1", 0, memoryBytes, pageSize, vcpus, workload, 0, seed, modeOptions.mode(),
                     modeOptions.hybridRounds(), modeOptions.maxRounds(), modeOptions.downtimeBudgetMs());
-                TwoJvmDemo.Outcome outcome = new TwoJvmDemo(new TwoJvmDemo.Settings(memoryBytes, pageSize, vcpus,
-                    workload, backend.cliName(), runAfter, timeout, seed, verbose, modeOptions.toArgs()), err)
-                    .run(progress);
+                TwoJvmDemo.Settings demo = new TwoJvmDemo.Settings(memoryBytes, pageSize, vcpus, workload,
+                    backend.cliName(), runAfter, timeout, seed, verbose, modeOptions.toArgs(), prefetchPages);
+                TwoJvmDemo.Outcome outcome = new TwoJvmDemo(demo, err).run(progress);
                 summary = outcome.summary();
                 sourceExitCode = outcome.sourceExitCode();
             }

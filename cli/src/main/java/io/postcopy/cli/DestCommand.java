@@ -50,6 +50,11 @@ final class DestCommand implements Callable<Integer> {
         description = "Serve Prometheus metrics at http://<host>:P/metrics.")
     Integer metricsPort;
 
+    @Option(names = "--prefetch", paramLabel = "N", defaultValue = "8",
+        description = "Prefetch around faults: also ask for the N pages after each faulting page "
+            + "(default: ${DEFAULT-VALUE}; 0 turns it off).")
+    int prefetchPages;
+
     @Option(names = "--run-after", paramLabel = "DURATION", defaultValue = "500ms",
         converter = DurationConverter.class,
         description = "How long the VM runs here after the last page arrived, before the check "
@@ -75,7 +80,7 @@ final class DestCommand implements Callable<Integer> {
             ParentWatch.start();
         }
         DestinationOptions options = new DestinationOptions(connect.host(), connect.port(), backendFactory,
-            runAfter.toMillis(), timeout.toMillis());
+            runAfter.toMillis(), timeout.toMillis(), prefetchPages);
         PrintWriter err = spec.commandLine().getErr();
         MigrationProgress progress = progressLines ? (installed, total) -> {
             err.println(PROGRESS_PREFIX + installed + " " + total);

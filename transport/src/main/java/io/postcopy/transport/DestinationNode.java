@@ -97,7 +97,8 @@ public final class DestinationNode {
                 control.pageSizeInBytes());
             FaultEngineContext context = FaultEngineContext.of(geometry, description.vcpus(), ASYNC_QUEUE_CAPACITY)
                 .withRegistry(registry).withListener(listener)
-                .withFaultTimeoutNs(TimeUnit.MILLISECONDS.toNanos(options.timeoutMs()));
+                .withFaultTimeoutNs(TimeUnit.MILLISECONDS.toNanos(options.timeoutMs()))
+                .withPrefetchPages(options.prefetchPages());
             MachineDevices.Settings deviceSettings = MachineDevices.Settings.defaults(geometry);
             MachineIdentity identity = MachineIdentity.resumeFrom(description.generation(),
                 description.disruptionMarker());
@@ -110,7 +111,7 @@ public final class DestinationNode {
                 DestinationPageSink sink = session.attach(backend, devices);
                 connect(group, ConnectionRole.URGENT, geometry.pageSize(), geometry.pageCount());
                 connect(group, ConnectionRole.BACKGROUND, geometry.pageSize(), geometry.pageCount());
-                backend.engine().attachSource(new RemotePageSource(channels.get(1)));
+                backend.engine().attachSource(new RemotePageSource(channels.get(1), channels.get(2)));
                 try {
                     await(session.resumeStateReady(), "the source's switchover and vCPU states");
                     Machine machine = new Machine(devices, identity, devices.finishResume(),

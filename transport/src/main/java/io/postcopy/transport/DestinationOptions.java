@@ -17,15 +17,26 @@ import java.util.function.Function;
  * @param runAfterMs       how long the migrated VM keeps running after the last page arrived, before the
  *                         workload's self-check
  * @param timeoutMs        upper bound on the whole migration; every network wait has a deadline within it
+ * @param prefetchPages    pages after each faulting page to ask for too (prefetch around faults), 0 = off
  */
 public record DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
-                                 long runAfterMs, long timeoutMs) {
+                                 long runAfterMs, long timeoutMs, int prefetchPages) {
+    /** Without prefetch around faults. */
+    public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
+                              long runAfterMs, long timeoutMs) {
+        this(host, port, backendFactory, runAfterMs, timeoutMs, 0);
+    }
+
     /** Validates every range before anything starts. */
     public DestinationOptions {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(backendFactory, "backendFactory");
         if (port < 1 || port > 65535) {
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "port=" + port + " (expected: 1..65535)");
+        }
+        if (prefetchPages < 0 || prefetchPages > 1024) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "prefetchPages=" + prefetchPages
+                + " (expected: 0..1024)");
         }
         if (runAfterMs < 0 || timeoutMs <= 0) {
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "runAfterMs=" + runAfterMs + ", timeoutMs="

@@ -47,7 +47,7 @@ public final class MigrationHarness {
                         scenario.touchIntervalNs());
                     paced.set(backend);
                     return backend;
-                }, scenario.runAfterMs(), scenario.timeoutMs());
+                }, scenario.runAfterMs(), scenario.timeoutMs(), scenario.prefetchPages());
             long migrateStart = System.nanoTime();
             DestinationResult result = DestinationNode.migrate(destinationOptions, new SimpleMeterRegistry(),
                 FaultListener.NONE, MigrationProgress.NONE);

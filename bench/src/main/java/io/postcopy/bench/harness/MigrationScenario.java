@@ -19,14 +19,17 @@ import java.util.Objects;
  * @param timeoutMs                bound on the whole migration
  * @param mode                     postcopy, hybrid or precopy
  * @param maxPrecopyRounds         precopy: rounds before it stops anyway (the source's setting)
+ * @param prefetchPages            the destination's prefetch around faults: pages after each fault, 0 = off
  */
 public record MigrationScenario(String name, BackendChoice backend, long memoryBytes, String workload, int vcpus,
                                 long touchesPerSecondPerVcpu, long bandwidthBytesPerSecond, long runAfterMs,
-                                long timeoutMs, MigrationMode mode, int maxPrecopyRounds) {
+                                long timeoutMs, MigrationMode mode, int maxPrecopyRounds, int prefetchPages) {
     /** Hybrid: precopy rounds before post-copy (the source's default). */
     public static final int HYBRID_ROUNDS = 2;
     /** Precopy: the downtime budget it converges to (the source's default). */
     public static final long DOWNTIME_BUDGET_MS = 50;
+    /** Prefetch around faults: the destination's default (dest --prefetch). */
+    public static final int DEFAULT_PREFETCH_PAGES = 8;
     /** Precopy: the source's default round limit. */
     public static final int MAX_PRECOPY_ROUNDS = 30;
 
@@ -35,7 +38,13 @@ public record MigrationScenario(String name, BackendChoice backend, long memoryB
                              long touchesPerSecondPerVcpu, long bandwidthBytesPerSecond, long runAfterMs,
                              long timeoutMs) {
         this(name, backend, memoryBytes, workload, vcpus, touchesPerSecondPerVcpu, bandwidthBytesPerSecond,
-            runAfterMs, timeoutMs, MigrationMode.POSTCOPY, MAX_PRECOPY_ROUNDS);
+            runAfterMs, timeoutMs, MigrationMode.POSTCOPY, MAX_PRECOPY_ROUNDS, DEFAULT_PREFETCH_PAGES);
+    }
+
+    /** The same scenario with another prefetch around faults (0 = off). */
+    public MigrationScenario withPrefetchPages(int pages) {
+        return new MigrationScenario(name, backend, memoryBytes, workload, vcpus, touchesPerSecondPerVcpu,
+            bandwidthBytesPerSecond, runAfterMs, timeoutMs, mode, maxPrecopyRounds, pages);
     }
 
     /** Validates the ranges. */

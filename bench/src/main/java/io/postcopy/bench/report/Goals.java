@@ -57,8 +57,8 @@ public final class Goals {
                 + " integrity check) and per-page framing, with sender and receiver on the same 2 cores"),
         new Goal("downtimeMs", Direction.AT_MOST, 10, Goals::worstDowntime, Goals::downtimeReason),
         new Goal("networkFaultShareOfWorkingSet", Direction.AT_MOST, 0.2, BenchSummary::networkFaultShareOfWorkingSet,
-            s -> "the hot set is fetched one faulted page at a time: the background stream reaches most hot pages"
-                + " only after the guest touched them, and this build has no prefetch switch to measure around faults"),
+            s -> "the hot set is random at page granularity, so prefetching the pages after a fault finds few of the"
+                + " next touches, and the background stream reaches most hot pages only after the guest touched them"),
         new Goal("duplicatePages", Direction.AT_MOST, 0, s -> s.duplicatePages() == null ? null
             : s.duplicatePages().doubleValue(),
             s -> "a page was sent twice: a demand answer raced the background stream for the same page"));

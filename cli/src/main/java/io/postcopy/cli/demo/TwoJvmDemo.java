@@ -80,7 +80,8 @@ public final class TwoJvmDemo {
 
     private List<String> destArgs(HostPort address) {
         return List.of("dest", "--connect", address.toString(), "--backend", settings.backend(), "--json",
-            "--progress-lines", "--run-after", settings.runAfter().toMillis() + "ms",
+            "--progress-lines", "--run-after", settings.runAfter().toMillis() + "ms", "--prefetch",
+            Integer.toString(settings.prefetchPages()),
             "--timeout", settings.timeout().toMillis() + "ms");
     }
 
@@ -141,9 +142,11 @@ public final class TwoJvmDemo {
      * @param seed        seeds the vCPUs
      * @param verbose     echo the children's logs
      * @param modeArgs    the source's --mode options
+     * @param prefetchPages the destination's prefetch around faults (0 = off)
      */
     public record Settings(long memoryBytes, int pageSize, int vcpus, String workload, String backend,
-                           Duration runAfter, Duration timeout, long seed, boolean verbose, List<String> modeArgs) {
+                           Duration runAfter, Duration timeout, long seed, boolean verbose, List<String> modeArgs,
+                           int prefetchPages) {
     }
 
     /**

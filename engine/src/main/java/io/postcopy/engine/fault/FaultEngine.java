@@ -344,7 +344,21 @@ public final class FaultEngine implements AutoCloseable {
         if (current != null) {
             current.requestDemand(pageIndex);
         }
+        prefetchAfter(pageIndex);
         return true;
+    }
+
+    /**
+     * Prefetch around a fault: asks for the next pages through the async queue (after the demand request went
+     * out, so it never delays it). Pages present or already asked for are skipped; a full queue drops the rest.
+     */
+    private void prefetchAfter(long pageIndex) {
+        long end = Math.min(geometry.pageCount(), pageIndex + 1 + context.prefetchPages());
+        for (long next = pageIndex + 1; next < end; next++) {
+            if (requestAsync(next) == AsyncResult.QUEUE_FULL) {
+                return;
+            }
+        }
     }
 
     private void parkUntilCached(long pageIndex, long start) {

@@ -20,6 +20,7 @@ import java.util.function.LongSupplier;
  * @param registry       where counters and timers go
  * @param listener       observer of resolved faults
  * @param nanoClock      the clock for latencies and deadlines ({@code System::nanoTime} outside tests)
+ * @param prefetchPages  pages after a faulting page to request too, through the async queue (0 = off), 0..1024
  */
 public record FaultEngineContext(
     MemoryGeometry geometry,
@@ -28,7 +29,8 @@ public record FaultEngineContext(
     long faultTimeoutNs,
     MeterRegistry registry,
     FaultListener listener,
-    LongSupplier nanoClock) {
+    LongSupplier nanoClock,
+    int prefetchPages) {
 
     /** Validates; see the record's parameters. */
     public FaultEngineContext {
@@ -36,6 +38,10 @@ public record FaultEngineContext(
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(listener, "listener");
         Objects.requireNonNull(nanoClock, "nanoClock");
+        if (prefetchPages < 0 || prefetchPages > 1024) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT,
+                "prefetchPages=" + prefetchPages + " (expected: 0..1024)");
+        }
         if (faultTimeoutNs <= 0) {
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT,
                 "faultTimeoutNs=" + faultTimeoutNs + " (expected: > 0)");
@@ -47,24 +53,30 @@ public record FaultEngineContext(
      */
     public static FaultEngineContext of(MemoryGeometry geometry, int syncSlots, int asyncCapacity) {
         return new FaultEngineContext(geometry, syncSlots, asyncCapacity, 30_000_000_000L,
-            new SimpleMeterRegistry(), FaultListener.NONE, System::nanoTime);
+            new SimpleMeterRegistry(), FaultListener.NONE, System::nanoTime, 0);
     }
 
     /** The same settings with another registry. */
     public FaultEngineContext withRegistry(MeterRegistry newRegistry) {
         return new FaultEngineContext(geometry, syncSlots, asyncCapacity, faultTimeoutNs, newRegistry, listener,
-            nanoClock);
+            nanoClock, prefetchPages);
     }
 
     /** The same settings with another listener. */
     public FaultEngineContext withListener(FaultListener newListener) {
         return new FaultEngineContext(geometry, syncSlots, asyncCapacity, faultTimeoutNs, registry, newListener,
-            nanoClock);
+            nanoClock, prefetchPages);
     }
 
     /** The same settings with another fault timeout. */
     public FaultEngineContext withFaultTimeoutNs(long newFaultTimeoutNs) {
         return new FaultEngineContext(geometry, syncSlots, asyncCapacity, newFaultTimeoutNs, registry, listener,
-            nanoClock);
+            nanoClock, prefetchPages);
+    }
+
+    /** The same settings with prefetch of {@code pages} pages after each fault (0 = off). */
+    public FaultEngineContext withPrefetchPages(int pages) {
+        return new FaultEngineContext(geometry, syncSlots, asyncCapacity, faultTimeoutNs, registry, listener,
+            nanoClock, pages);
     }
 }

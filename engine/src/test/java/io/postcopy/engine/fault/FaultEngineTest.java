@@ -119,6 +119,39 @@ class FaultEngineTest {
     }
 
     @Test
+    void shouldAskForFollowingPagesThroughAsyncQueueWhenPrefetchIsOn() throws InterruptedException {
+        ConcurrentLinkedQueue<Long> demanded = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Long> prefetched = new ConcurrentLinkedQueue<>();
+        FaultEngine engine = new FaultEngine(FaultEngineContext.of(GEOMETRY, 4, 64).withPrefetchPages(4));
+        try (engine) {
+            engine.markCached(5);
+            engine.attachSource(new PageSource() {
+                @Override
+                public void requestDemand(long pageIndex) {
+                    demanded.add(pageIndex);
+                    engine.markCached(pageIndex);
+                }
+
+                @Override
+                public void requestPrefetch(long[] pageIndexes, int count) {
+                    for (int i = 0; i < count; i++) {
+                        prefetched.add(pageIndexes[i]);
+                    }
+                }
+            });
+            engine.awaitPage(0, 3);
+            engine.awaitPage(1, 62);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (prefetched.size() < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+        }
+        assertEquals(java.util.List.of(3L, 62L), java.util.List.copyOf(demanded));
+        assertEquals(java.util.List.of(4L, 6L, 7L, 63L), java.util.List.copyOf(prefetched),
+            "the next 4 pages after each fault, without present page 5, and not past the end of memory");
+    }
+
+    @Test
     void shouldRejectBadSettingsBeforeStarting() {
         assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(PostcopyException.class,
             () -> new FaultEngine(FaultEngineContext.of(GEOMETRY, 0, 8))).code());
