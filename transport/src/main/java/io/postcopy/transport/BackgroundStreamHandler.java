@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * bandwidth cap. Prefetch requests that arrive here are served first. Used by its channel's event loop only.
  */
 final class BackgroundStreamHandler extends PageRequestHandler {
-    private static final int PAGES_PER_BATCH = 32;
+    private static final int PAGES_PER_BATCH = 64;
 
     private enum Phase { PRECOPY, POSTCOPY, FINISHED }
 

@@ -1,5 +1,6 @@
 package io.postcopy.transport;
 
+import io.postcopy.engine.backend.BackendKind;
 import io.postcopy.engine.backend.FaultBackend;
 import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
@@ -33,6 +34,7 @@ final class DestinationSession {
     private volatile VmDescription description;
     private volatile MigrationInfo info;
     private volatile DestinationPageSink sink;
+    private volatile BackendKind backendKind;
     private volatile io.postcopy.engine.machine.MachineDevices devices;
     private volatile PageDigests sourceDigests;
     private volatile long digestsReceived;
@@ -81,6 +83,7 @@ final class DestinationSession {
     /** Starts installing pages into {@code backend} and device state into {@code resuming}. */
     DestinationPageSink attach(FaultBackend backend, io.postcopy.engine.machine.MachineDevices resuming) {
         devices = resuming;
+        backendKind = backend.kind();
         sourceDigests = new PageDigests(backend.memory().pageCount());
         sink = new DestinationPageSink(backend);
         return sink;
@@ -101,7 +104,10 @@ final class DestinationSession {
         if (target == null) {
             throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "PAGE_DATA before the VM was set up");
         }
-        return new ContiguousPageBatcher(target);
+        // Runs pay off for userfaultfd (one UFFDIO_COPY per run); the software backend copies each page into place
+        // anyway, so it is spared the staging copy.
+        return backendKind == BackendKind.USERFAULTFD ? new ContiguousPageBatcher(target)
+            : ContiguousPageBatcher.unbatched(target);
     }
 
     /**

@@ -177,7 +177,7 @@ public final class SourceNode implements AutoCloseable {
         }
         LOG.info("{} migration of {} pages to {} begins", options.mode().cliName(), geometry.pageCount(),
             control.remoteAddress());
-        session = new SourceSession(this, answer.sessionId(), new SourcePageServer(memory), dirtyLog,
+        session = new SourceSession(this, answer.sessionId(), new SourcePageServer(memory, false), dirtyLog,
             DecodeContext.session(answer.pageSizeInBytes(), answer.pageCount(), answer.grantedFeatures()), control,
             options);
         return session;

@@ -30,6 +30,7 @@ public final class ContiguousPageBatcher implements AutoCloseable {
     private final FaultEngine engine;
     private final long pageSize;
     private final int maxRunPages;
+    private final boolean unbatched;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment staging;
     private long runFirstPageIndex;
@@ -48,6 +49,19 @@ public final class ContiguousPageBatcher implements AutoCloseable {
      * @throws IllegalArgumentException if {@code maxRunBytes < 1}
      */
     public ContiguousPageBatcher(DestinationPageSink sink, int maxRunBytes) {
+        this(sink, maxRunBytes, false);
+    }
+
+    /**
+     * A pass-through with the same interface: every page goes straight to the sink, with no staging copy. For a
+     * backend that copies each page into place anyway (software), where runs buy nothing.
+     */
+    public static ContiguousPageBatcher unbatched(DestinationPageSink sink) {
+        return new ContiguousPageBatcher(sink, 1, true);
+    }
+
+    private ContiguousPageBatcher(DestinationPageSink sink, int maxRunBytes, boolean unbatched) {
+        this.unbatched = unbatched;
         if (maxRunBytes < 1) {
             throw new IllegalArgumentException("maxRunBytes=" + maxRunBytes + " (expected: >= 1)");
         }
@@ -86,7 +100,8 @@ public final class ContiguousPageBatcher implements AutoCloseable {
             flush();
         }
         engine.geometry().checkPageIndex(pageIndex);
-        if (origin == PageOrigin.DEMAND || engine.isCached(pageIndex)) {
+        if (unbatched || origin == PageOrigin.DEMAND || engine.isCached(pageIndex)) {
+            // No run to build (batching off, an urgent page, or a present page): straight in, no staging copy.
             flush();
             sink.onPage(pageIndex, content, origin);
             return;

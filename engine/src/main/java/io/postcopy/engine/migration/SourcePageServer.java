@@ -31,8 +31,20 @@ public final class SourcePageServer {
     private final AtomicLong undelivered;
     private final AtomicLong precopyPages = new AtomicLong();
 
-    /** Serves {@code frozenMemory}; nothing has been sent yet. */
+    private final boolean recordDigests;
+
+    /** Serves {@code frozenMemory}, recording each page's digest as it goes out; nothing has been sent yet. */
     public SourcePageServer(GuestMemory frozenMemory) {
+        this(frozenMemory, true);
+    }
+
+    /**
+     * @param frozenMemory  the memory to serve
+     * @param recordDigests whether to digest each page as it goes out ({@link #digests()}); a caller that digests
+     *                      the frozen memory itself at the end passes false and saves one pass over every page
+     */
+    public SourcePageServer(GuestMemory frozenMemory, boolean recordDigests) {
+        this.recordDigests = recordDigests;
         this.memory = frozenMemory;
         this.sent = new PageBitmap(frozenMemory.pageCount());
         this.digests = new PageDigests(frozenMemory.pageCount());
@@ -144,7 +156,9 @@ public final class SourcePageServer {
      */
     public void deliver(long pageIndex, PageSink sink, PageOrigin origin) {
         MemorySegment page = memory.page(pageIndex);
-        digests.record(pageIndex, page);
+        if (recordDigests) {
+            digests.record(pageIndex, page);
+        }
         if (isZero(page)) {
             zeroPages.incrementAndGet();
             sink.onZeroPage(pageIndex, origin);

@@ -89,6 +89,21 @@ class ContiguousPageBatcherTest {
 
     @ParameterizedTest
     @EnumSource(BackendKind.class)
+    void shouldInstallEachPageAtOnceWithoutStagingWhenUnbatched(BackendKind kind) {
+        CountingBackend backend = backend(kind, SMALL);
+        DestinationPageSink sink = new DestinationPageSink(backend);
+        try (ContiguousPageBatcher batcher = ContiguousPageBatcher.unbatched(sink)) {
+            addAll(batcher, SMALL, PageOrigin.BACKGROUND, 10, 11, 12);
+            assertEquals(0, batcher.stagedPageCount(), "nothing waits for a flush");
+            assertEquals(List.of("page 10", "page 11", "page 12"), backend.calls());
+            assertEquals(0, batcher.flush());
+        }
+        assertEquals(new PageArrivals(0, 3, 0, 0), sink.arrivals());
+        assertDigestsMatchContent(sink, 10, 11, 12);
+    }
+
+    @ParameterizedTest
+    @EnumSource(BackendKind.class)
     void shouldStartNewRunWhenContiguityOrOriginBreaks(BackendKind kind) {
         CountingBackend backend = backend(kind, SMALL);
         DestinationPageSink sink = new DestinationPageSink(backend);
