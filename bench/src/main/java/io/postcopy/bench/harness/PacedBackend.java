@@ -110,6 +110,20 @@ final class PacedBackend implements FaultBackend {
         }
     }
 
+    /**
+     * A run of stale pages, delegated as one call so that the wrapped backend keeps its one-madvise range discard
+     * (the interface's default would discard page by page).
+     */
+    @Override
+    public void discard(long firstPageIndex, long pageCount) {
+        long wasPresent = 0;
+        for (long p = firstPageIndex; p < firstPageIndex + pageCount; p++) {
+            wasPresent += delegate.engine().isCached(p) ? 1 : 0;
+        }
+        delegate.discard(firstPageIndex, pageCount);
+        present.addAndGet(-wasPresent);
+    }
+
     @Override
     public void setInstallObserver(InstallObserver observer) {
         delegate.setInstallObserver(observer);
