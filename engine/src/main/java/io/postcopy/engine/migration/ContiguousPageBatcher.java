@@ -1,5 +1,6 @@
 package io.postcopy.engine.migration;
 
+import io.postcopy.engine.backend.PageWrites;
 import io.postcopy.engine.fault.FaultEngine;
 import io.postcopy.engine.port.PageOrigin;
 
@@ -92,10 +93,7 @@ public final class ContiguousPageBatcher implements AutoCloseable {
      * @throws IllegalArgumentException if {@code content} is not exactly one page
      */
     public void add(long pageIndex, MemorySegment content, PageOrigin origin) {
-        if (content.byteSize() != pageSize) {
-            throw new IllegalArgumentException("content of " + content.byteSize() + " bytes for a page of "
-                + pageSize);
-        }
+        PageWrites.checkOnePage(content, pageSize);
         if (runPageCount > 0 && (pageIndex != runFirstPageIndex + runPageCount || origin != runOrigin)) {
             flush();
         }

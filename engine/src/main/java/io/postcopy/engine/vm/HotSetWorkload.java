@@ -1,18 +1,14 @@
 package io.postcopy.engine.vm;
 
-import io.postcopy.engine.backend.GuestAccessor;
-
 /**
  * A skewed working set: 90% of steps touch a hot region of 10% of memory (read or write, half and half), the
  * rest touch any cell. The shape most guests have, and the one prefetch around faults helps most.
  */
-public final class HotSetWorkload implements Workload {
+public final class HotSetWorkload extends CellWorkload {
     /** Share of memory that is hot. */
     static final double HOT_FRACTION = 0.10;
     /** Share of steps that go to the hot region. */
     static final double HOT_PROBABILITY = 0.90;
-
-    private final Cells cells = new Cells();
 
     @Override
     public String name() {
@@ -20,13 +16,8 @@ public final class HotSetWorkload implements Workload {
     }
 
     @Override
-    public void initialize(GuestAccessor memory, int vcpuCount) {
-        Cells.initialize(memory);
-    }
-
-    @Override
     public void step(Vcpu vcpu) {
-        long cellCount = vcpu.memory().geometry().lengthInBytes() / Cells.CELL_BYTES;
+        long cellCount = cellCount(vcpu);
         long hotCells = Math.max(1, (long) (cellCount * HOT_FRACTION));
         long hotFirst = (cellCount - hotCells) / 3;
         boolean hot = vcpu.nextLong(1000) < HOT_PROBABILITY * 1000;
@@ -40,10 +31,5 @@ public final class HotSetWorkload implements Workload {
                 Cells.write(vcpu.memory(), offset, vcpu.nextLong() | 1);
             }
         }
-    }
-
-    @Override
-    public WorkloadCheck verify(GuestAccessor memory, int vcpuCount) {
-        return cells.verifyAll(memory);
     }
 }

@@ -1,36 +1,22 @@
 package io.postcopy.engine.vm;
 
-import io.postcopy.engine.backend.GuestAccessor;
-
 /**
  * Each vCPU reads its own stripe of memory cell by cell, front to back, and wraps around; every cell read is
  * checked. Read-only: the worst case for demand faults with no locality benefit beyond the stripe.
  */
-public final class SequentialScanWorkload implements Workload {
-    private final Cells cells = new Cells();
-
+public final class SequentialScanWorkload extends CellWorkload {
     @Override
     public String name() {
         return "sequential";
     }
 
     @Override
-    public void initialize(GuestAccessor memory, int vcpuCount) {
-        Cells.initialize(memory);
-    }
-
-    @Override
     public void step(Vcpu vcpu) {
-        long cellCount = vcpu.memory().geometry().lengthInBytes() / Cells.CELL_BYTES;
+        long cellCount = cellCount(vcpu);
         long stripe = Math.max(1, cellCount / vcpu.vcpuCount());
         long first = Math.min(stripe * vcpu.id(), cellCount - 1);
         long cell = first + vcpu.cursor() % Math.min(stripe, cellCount - first);
         cells.check(vcpu.memory(), cell * Cells.CELL_BYTES);
         vcpu.cursor(vcpu.cursor() + 1);
-    }
-
-    @Override
-    public WorkloadCheck verify(GuestAccessor memory, int vcpuCount) {
-        return cells.verifyAll(memory);
     }
 }

@@ -1,28 +1,19 @@
 package io.postcopy.engine.vm;
 
-import io.postcopy.engine.backend.GuestAccessor;
-
 /**
  * Each step reads any cell or writes one of its own cells (half and half), chosen uniformly over all of memory.
  * Writes keep the cell invariant; reads are not checked during steps (another vCPU may be mid-write), only at
  * verification.
  */
-public final class UniformRandomWorkload implements Workload {
-    private final Cells cells = new Cells();
-
+public final class UniformRandomWorkload extends CellWorkload {
     @Override
     public String name() {
         return "random";
     }
 
     @Override
-    public void initialize(GuestAccessor memory, int vcpuCount) {
-        Cells.initialize(memory);
-    }
-
-    @Override
     public void step(Vcpu vcpu) {
-        long cellCount = vcpu.memory().geometry().lengthInBytes() / Cells.CELL_BYTES;
+        long cellCount = cellCount(vcpu);
         if ((vcpu.nextLong() & 1) == 0) {
             vcpu.memory().getLong(Cells.randomCell(vcpu, 0, cellCount));
         } else {
@@ -31,10 +22,5 @@ public final class UniformRandomWorkload implements Workload {
                 Cells.write(vcpu.memory(), offset, vcpu.nextLong() | 1);
             }
         }
-    }
-
-    @Override
-    public WorkloadCheck verify(GuestAccessor memory, int vcpuCount) {
-        return cells.verifyAll(memory);
     }
 }

@@ -4,6 +4,7 @@ import io.postcopy.engine.backend.BackendKind;
 import io.postcopy.engine.backend.FaultBackend;
 import io.postcopy.engine.backend.GuestAccessor;
 import io.postcopy.engine.backend.InstallObserver;
+import io.postcopy.engine.backend.PageWrites;
 import io.postcopy.engine.fault.FaultEngine;
 import io.postcopy.engine.fault.FaultEngineContext;
 import io.postcopy.engine.memory.GuestMemory;
@@ -73,10 +74,7 @@ public final class SoftwareBackend implements FaultBackend {
     @Override
     public boolean installPage(long pageIndex, MemorySegment content) {
         MemorySegment page = memory.page(pageIndex);
-        if (content.byteSize() != page.byteSize()) {
-            throw new IllegalArgumentException("content of " + content.byteSize() + " bytes for a page of "
-                + page.byteSize());
-        }
+        PageWrites.checkOnePage(content, page.byteSize());
         if (engine.isCached(pageIndex) || !installing.casSet(pageIndex)) {
             return false;
         }
@@ -87,17 +85,7 @@ public final class SoftwareBackend implements FaultBackend {
 
     @Override
     public boolean overwritePage(long pageIndex, MemorySegment content) {
-        MemorySegment page = memory.page(pageIndex);
-        if (content.byteSize() != page.byteSize()) {
-            throw new IllegalArgumentException("content of " + content.byteSize() + " bytes for a page of "
-                + page.byteSize());
-        }
-        if (!engine.isCached(pageIndex)) {
-            return false;
-        }
-        MemorySegment.copy(content, 0, page, 0, page.byteSize());
-        observer.onInstall(pageIndex, page);
-        return true;
+        return PageWrites.overwritePresent(engine, pageIndex, memory.page(pageIndex), content, observer);
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.postcopy.engine.backend.BackendKind;
 import io.postcopy.engine.backend.FaultBackend;
 import io.postcopy.engine.backend.GuestAccessor;
 import io.postcopy.engine.backend.InstallObserver;
+import io.postcopy.engine.backend.PageWrites;
 import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.fault.FaultEngine;
@@ -181,10 +182,7 @@ public final class UffdBackend implements FaultBackend {
     @Override
     public boolean installPage(long pageIndex, MemorySegment content) {
         geometry.checkPageIndex(pageIndex);
-        if (content.byteSize() != geometry.pageSize()) {
-            throw new IllegalArgumentException("content of " + content.byteSize() + " bytes for a page of "
-                + geometry.pageSize());
-        }
+        PageWrites.checkOnePage(content, geometry.pageSize());
         return installer.installArriving(pageIndex, content, 1) == 1;
     }
 
@@ -220,17 +218,7 @@ public final class UffdBackend implements FaultBackend {
      */
     @Override
     public boolean overwritePage(long pageIndex, MemorySegment content) {
-        MemorySegment page = memory.page(pageIndex);
-        if (content.byteSize() != page.byteSize()) {
-            throw new IllegalArgumentException("content of " + content.byteSize() + " bytes for a page of "
-                + page.byteSize());
-        }
-        if (!engine.isCached(pageIndex)) {
-            return false;
-        }
-        MemorySegment.copy(content, 0, page, 0, page.byteSize());
-        observer.onInstall(pageIndex, page);
-        return true;
+        return PageWrites.overwritePresent(engine, pageIndex, memory.page(pageIndex), content, observer);
     }
 
     @Override
