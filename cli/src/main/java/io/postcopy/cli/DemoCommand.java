@@ -8,9 +8,6 @@ import io.postcopy.cli.demo.ProgressDisplay;
 import io.postcopy.cli.demo.TwoJvmDemo;
 import io.postcopy.cli.option.BackendOption;
 import io.postcopy.cli.option.DurationConverter;
-import io.postcopy.cli.option.PageSizeConverter;
-import io.postcopy.cli.option.SizeConverter;
-import io.postcopy.cli.option.WorkloadConverter;
 import io.postcopy.cli.report.MigrationSummary;
 import io.postcopy.cli.report.ReportWriter;
 import io.postcopy.engine.backend.FaultBackend;
@@ -41,20 +38,8 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256m", converter = SizeConverter.class,
-        description = "Guest RAM (default: ${DEFAULT-VALUE}).")
-    long memoryBytes;
-
-    @Option(names = "--vcpus", paramLabel = "N", defaultValue = "2", description = "vCPUs (default: ${DEFAULT-VALUE}).")
-    int vcpus;
-
-    @Option(names = "--workload", paramLabel = "NAME", defaultValue = "kv", converter = WorkloadConverter.class,
-        description = "sequential, random, hotset or kv (default: ${DEFAULT-VALUE}).")
-    String workload;
-
-    @Option(names = "--page-size", paramLabel = "4k|2m", defaultValue = "4k", converter = PageSizeConverter.class,
-        description = "Page size (default: ${DEFAULT-VALUE}).")
-    int pageSize;
+    @picocli.CommandLine.Mixin
+    io.postcopy.cli.option.GuestOptions guest;
 
     @Option(names = "--backend", paramLabel = "auto|software|uffd", defaultValue = "auto",
         converter = BackendOption.Converter.class,
@@ -103,15 +88,18 @@ final class DemoCommand implements Callable<Integer> {
                     + "drop --in-process to use --mode " + modeOptions.mode().cliName());
             }
             if (inProcess) {
-                InProcessMigration.Settings settings = new InProcessMigration.Settings(memoryBytes, pageSize, vcpus,
-                    workload, IN_PROCESS_SOURCE_RUN_MS, runAfter.toMillis(), Math.max(1, timeout.toSeconds()), seed);
+                InProcessMigration.Settings settings = new InProcessMigration.Settings(guest.memoryBytes(),
+                    guest.pageSize(), guest.vcpus(), guest.workload(), IN_PROCESS_SOURCE_RUN_MS, runAfter.toMillis(),
+                    Math.max(1, timeout.toSeconds()), seed);
                 summary = InProcessDemo.run(settings, backendFactory, progress);
             } else {
                 // Validates memory, page size, vCPUs and workload here, before any JVM starts.
-                new SourceOptions("127.0.0.1", 0, memoryBytes, pageSize, vcpus, workload, 0, seed, modeOptions.mode(),
-                    modeOptions.hybridRounds(), modeOptions.maxRounds(), modeOptions.downtimeBudgetMs());
-                TwoJvmDemo.Settings demo = new TwoJvmDemo.Settings(memoryBytes, pageSize, vcpus, workload,
-                    backend.cliName(), runAfter, timeout, seed, verbose, modeOptions.toArgs(), prefetchPages);
+                new SourceOptions("127.0.0.1", 0, guest.memoryBytes(), guest.pageSize(), guest.vcpus(),
+                    guest.workload(), 0, seed, modeOptions.mode(), modeOptions.hybridRounds(), modeOptions.maxRounds(),
+                    modeOptions.downtimeBudgetMs());
+                TwoJvmDemo.Settings demo = new TwoJvmDemo.Settings(guest.memoryBytes(), guest.pageSize(),
+                    guest.vcpus(), guest.workload(), backend.cliName(), runAfter, timeout, seed, verbose,
+                    modeOptions.toArgs(), prefetchPages);
                 TwoJvmDemo.Outcome outcome = new TwoJvmDemo(demo, err).run(progress);
                 summary = outcome.summary();
                 sourceExitCode = outcome.sourceExitCode();

@@ -5,9 +5,6 @@ import io.postcopy.cli.option.BackendOption;
 import io.postcopy.cli.option.BandwidthConverter;
 import io.postcopy.cli.option.DurationConverter;
 import io.postcopy.cli.option.HostPort;
-import io.postcopy.cli.option.PageSizeConverter;
-import io.postcopy.cli.option.SizeConverter;
-import io.postcopy.cli.option.WorkloadConverter;
 import io.postcopy.cli.report.ReportWriter;
 import io.postcopy.cli.report.SourceSummary;
 import io.postcopy.transport.SourceNode;
@@ -39,20 +36,8 @@ final class SourceCommand implements Callable<Integer> {
         description = "Address to listen on; port 0 picks a free port.")
     HostPort listen;
 
-    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256m", converter = SizeConverter.class,
-        description = "Guest RAM, e.g. 256m or 1g (default: ${DEFAULT-VALUE}).")
-    long memoryBytes;
-
-    @Option(names = "--vcpus", paramLabel = "N", defaultValue = "2", description = "vCPUs (default: ${DEFAULT-VALUE}).")
-    int vcpus;
-
-    @Option(names = "--workload", paramLabel = "NAME", defaultValue = "kv", converter = WorkloadConverter.class,
-        description = "sequential, random, hotset or kv (default: ${DEFAULT-VALUE}).")
-    String workload;
-
-    @Option(names = "--page-size", paramLabel = "4k|2m", defaultValue = "4k", converter = PageSizeConverter.class,
-        description = "Page size (default: ${DEFAULT-VALUE}).")
-    int pageSize;
+    @picocli.CommandLine.Mixin
+    io.postcopy.cli.option.GuestOptions guest;
 
     @picocli.CommandLine.Mixin
     io.postcopy.cli.option.ModeOptions modeOptions;
@@ -110,9 +95,9 @@ final class SourceCommand implements Callable<Integer> {
         if (dieWithParent) {
             ParentWatch.start();
         }
-        SourceOptions options = new SourceOptions(listen.host(), listen.port(), memoryBytes, pageSize, vcpus,
-            workload, bandwidthBytesPerSecond, seed, modeOptions.mode(), modeOptions.hybridRounds(),
-            modeOptions.maxRounds(), modeOptions.downtimeBudgetMs());
+        SourceOptions options = new SourceOptions(listen.host(), listen.port(), guest.memoryBytes(),
+            guest.pageSize(), guest.vcpus(), guest.workload(), bandwidthBytesPerSecond, seed, modeOptions.mode(),
+            modeOptions.hybridRounds(), modeOptions.maxRounds(), modeOptions.downtimeBudgetMs());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (MetricsEndpoint metrics = MetricsEndpoint.open(metricsPort);
@@ -126,7 +111,7 @@ final class SourceCommand implements Callable<Integer> {
             listenForSwitchoverCommand(node);
             SourceResult result = node.awaitCompletion(timeout.toMillis());
             ReportWriter.print(out, new SourceSummary("COMPLETED", node.transportName(), address.toString(),
-                memoryBytes, pageSize, vcpus, workload,
+                guest.memoryBytes(), guest.pageSize(), guest.vcpus(), guest.workload(),
                 new SourceSummary.SentPages(result.demandPages(), result.backgroundPages(), result.zeroPages()),
                 result.requestsForSentPages(), Math.round(result.totalTimeMs() * 1000) / 1000.0), json);
             return ExitCodes.OK;
