@@ -118,8 +118,7 @@ public final class DestinationNode {
                         SourceNode.guestRegion(geometry, deviceSettings));
                     return runVm(backend, sink, description, machine);
                 } catch (RuntimeException | InterruptedException e) {
-                    // Fail every vCPU blocked on a missing page now, rather than at its fault deadline.
-                    backend.engine().close();
+                    backend.abortFaults();
                     throw e;
                 }
             }
@@ -147,43 +146,57 @@ public final class DestinationNode {
         try (SimulatedVm vm = new SimulatedVm("dest",
             vcpu -> new RegionAccessor(backend.vcpuAccessor(vcpu), machine.guestRegion()), workload,
             session.vcpuStates(), EpochClock::nowNanos)) {
-            vm.start();
-            if (machine.devicesVerified()) {
-                machine.devices().startDriver();
+            try {
+                return runResumedVm(vm, backend, sink, description, machine, workload, stopEpochNs);
+            } catch (RuntimeException | InterruptedException e) {
+                // Before the VM's close joins its vCPUs: release those blocked on pages that will never come.
+                backend.abortFaults();
+                throw e;
             }
-            IdentityChange identityChange = machine.identity().onResumed();
-            LOG.info("destination VM resumed with {} vCPUs running '{}'; generation {} -> {}", description.vcpus(),
-                description.workload(), identityChange.generationBefore(), identityChange.generationAfter());
-            long pageCount = backend.memory().pageCount();
-            while (!backend.engine().isComplete()) {
-                failIfFailed(vm);
-                progress.onProgress(backend.engine().cachedPageCount(), pageCount);
-                sleepUntilDeadline(100, "every page to arrive (" + backend.engine().cachedPageCount() + " of "
-                    + pageCount + " so far)");
-            }
-            long completeEpochNs = EpochClock.nowNanos();
-            progress.onProgress(pageCount, pageCount);
-            await(session.completeReceived(), "the source's COMPLETE");
-            while (vm.firstStepNanos() == 0) {
-                failIfFailed(vm);
-                sleepUntilDeadline(1, "the first vCPU step");
-            }
-            Thread.sleep(options.runAfterMs());
-            int acknowledged = machine.identity().awaitAcknowledged(TimeUnit.SECONDS.toNanos(5));
-            machine.devices().driver().stop(TimeUnit.SECONDS.toNanos(10));
-            vm.pause(TimeUnit.SECONDS.toNanos(10));
-            failIfFailed(vm);
-            session.finish();
-            WorkloadCheck check = workload.verify(new RegionAccessor(backend.hostAccessor(), machine.guestRegion()),
-                description.vcpus());
-            MigrationReport report = new MigrationReport(backend.kind().cliName(), backend.memory().lengthInBytes(),
-                backend.memory().pageSize(), sink.arrivals(), (completeEpochNs - stopEpochNs) / 1e6,
-                (vm.firstStepNanos() - stopEpochNs) / 1e6, (long) registry.counter("postcopy.faults").count(),
-                MigrationReport.uffdFaults(registry),
-                sink.digests().compareWith(session.sourceDigests()), check);
-            return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus(),
-                session.info(), MachineReport.of(identityChange, acknowledged, machine.verifications()));
         }
+    }
+
+    /** Resumes the VM, waits for every page, runs it a while, verifies it. */
+    private DestinationResult runResumedVm(SimulatedVm vm, FaultBackend backend, DestinationPageSink sink,
+                                           VmDescription description, Machine machine, Workload workload,
+                                           long stopEpochNs)
+        throws InterruptedException {
+        vm.start();
+        if (machine.devicesVerified()) {
+            machine.devices().startDriver();
+        }
+        IdentityChange identityChange = machine.identity().onResumed();
+        LOG.info("destination VM resumed with {} vCPUs running '{}'; generation {} -> {}", description.vcpus(),
+            description.workload(), identityChange.generationBefore(), identityChange.generationAfter());
+        long pageCount = backend.memory().pageCount();
+        while (!backend.engine().isComplete()) {
+            failIfFailed(vm);
+            progress.onProgress(backend.engine().cachedPageCount(), pageCount);
+            sleepUntilDeadline(100, "every page to arrive (" + backend.engine().cachedPageCount() + " of "
+                + pageCount + " so far)");
+        }
+        long completeEpochNs = EpochClock.nowNanos();
+        progress.onProgress(pageCount, pageCount);
+        await(session.completeReceived(), "the source's COMPLETE");
+        while (vm.firstStepNanos() == 0) {
+            failIfFailed(vm);
+            sleepUntilDeadline(1, "the first vCPU step");
+        }
+        Thread.sleep(options.runAfterMs());
+        int acknowledged = machine.identity().awaitAcknowledged(TimeUnit.SECONDS.toNanos(5));
+        machine.devices().driver().stop(TimeUnit.SECONDS.toNanos(10));
+        vm.pause(TimeUnit.SECONDS.toNanos(10));
+        failIfFailed(vm);
+        session.finish();
+        WorkloadCheck check = workload.verify(new RegionAccessor(backend.hostAccessor(), machine.guestRegion()),
+            description.vcpus());
+        MigrationReport report = new MigrationReport(backend.kind().cliName(), backend.memory().lengthInBytes(),
+            backend.memory().pageSize(), sink.arrivals(), (completeEpochNs - stopEpochNs) / 1e6,
+            (vm.firstStepNanos() - stopEpochNs) / 1e6, (long) registry.counter("postcopy.faults").count(),
+            MigrationReport.uffdFaults(registry),
+            sink.digests().compareWith(session.sourceDigests()), check);
+        return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus(),
+            session.info(), MachineReport.of(identityChange, acknowledged, machine.verifications()));
     }
 
     private NegotiatedSession connect(EventLoopGroup group, ConnectionRole role, int pageSize, long pageCount)

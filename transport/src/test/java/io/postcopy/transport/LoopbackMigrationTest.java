@@ -2,6 +2,7 @@ package io.postcopy.transport;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postcopy.engine.backend.software.SoftwareBackend;
+import io.postcopy.engine.backend.uffd.UserfaultfdProbe;
 import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.fault.FaultListener;
@@ -77,6 +78,38 @@ class LoopbackMigrationTest {
             long backgroundBytes = result.report().pages().background() * 4096;
             assertTrue(seconds >= backgroundBytes / (double) bytesPerSecond * 0.8, "background " + backgroundBytes
                 + " bytes in " + seconds + " s exceeds the cap of " + bytesPerSecond + " B/s");
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = io.postcopy.engine.backend.BackendChoice.class,
+        names = {"SOFTWARE", "USERFAULTFD"})
+    void shouldFailFastWithPeerGoneWhenSourceDiesMidMigration(io.postcopy.engine.backend.BackendChoice backend)
+        throws Exception {
+        if (backend == io.postcopy.engine.backend.BackendChoice.USERFAULTFD) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(UserfaultfdProbe.isAvailable(),
+                () -> "userfaultfd unavailable: " + UserfaultfdProbe.unavailabilityCause());
+        }
+        SourceNode source = source(64L << 20, "kv", 8L << 20);
+        java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+        long start = System.nanoTime();
+        try {
+            DestinationOptions options = new DestinationOptions("127.0.0.1", source.localAddress().getPort(),
+                context -> io.postcopy.engine.backend.FaultBackends.create(backend, context), 100, 60_000);
+            PostcopyException e = assertThrows(PostcopyException.class, () -> DestinationNode.migrate(
+                options, new SimpleMeterRegistry(), FaultListener.NONE, (installed, total) -> {
+                    if (installed > 0 && installed < total && killed.compareAndSet(false, true)) {
+                        Thread.ofPlatform().daemon().start(source::close);
+                    }
+                }));
+            assertTrue(killed.get(), "the source was killed while pages were still arriving");
+            assertTrue(e.code() == ErrorCode.PEER_GONE || e.code() == ErrorCode.TIMEOUT, e.toString());
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30),
+                "the destination noticed long before its 60 s deadline");
+        } finally {
+            if (!killed.get()) {
+                source.close();
+            }
         }
     }
 

@@ -120,6 +120,16 @@ public interface FaultBackend extends AutoCloseable {
      */
     boolean overwritePage(long pageIndex, MemorySegment content);
 
+    /**
+     * The migration failed (the source is gone): every thread waiting for a page stops waiting, so that the VM
+     * can be stopped rather than hang until its fault deadline. Java waiters fail at once with {@code TIMEOUT};
+     * a mechanism that blocks threads in the kernel releases them. What the guest reads afterwards is not
+     * trustworthy; the VM is only being torn down. Idempotent; {@link #close()} is still required.
+     */
+    default void abortFaults() {
+        engine().close();
+    }
+
     /** Sets the observer that sees each page's content as installed (replaces the previous one). */
     void setInstallObserver(InstallObserver observer);
 

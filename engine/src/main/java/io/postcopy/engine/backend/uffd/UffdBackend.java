@@ -295,6 +295,22 @@ public final class UffdBackend implements FaultBackend {
     }
 
     /**
+     * {@inheritDoc} Here that also unregisters guest RAM from the userfaultfd: the kernel then resolves every
+     * blocked and future fault with a zero page, so vCPUs blocked in the kernel return and can be stopped.
+     */
+    @Override
+    public void abortFaults() {
+        engine.close();
+        if (!closed.get() && !states.unmappedHoleLost) {
+            try {
+                uffd.unregister(memory.segment());
+            } catch (PostcopyException e) {
+                LOG.warn("unregistering guest RAM to release blocked vCPUs failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    /**
      * Stops the handler agent (within 5 s), unregisters guest RAM, closes the userfaultfd (threads still blocked
      * on a fault are woken by the kernel and see zero pages), stops the engine (within 5 s) and unmaps guest RAM.
      * Call after the vCPU threads stopped. Never blocks beyond those deadlines and never throws: if a thread is
