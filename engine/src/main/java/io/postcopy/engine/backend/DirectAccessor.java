@@ -1,6 +1,5 @@
 package io.postcopy.engine.backend;
 
-import io.postcopy.engine.error.PageOutOfRangeException;
 import io.postcopy.engine.memory.GuestMemory;
 import io.postcopy.engine.memory.MemoryGeometry;
 
@@ -75,15 +74,10 @@ public final class DirectAccessor implements GuestAccessor {
     }
 
     private void check(long offset) {
-        if (Long.compareUnsigned(offset, geometry.lengthInBytes()) >= 0) {
-            throw new PageOutOfRangeException(offset >> geometry.pageShift(), geometry.pageCount());
-        }
+        geometry.checkOffset(offset);
     }
 
     private void checkRange(long offset, long length) {
-        if (offset < 0 || length < 0 || offset + length > geometry.lengthInBytes()) {
-            throw new PageOutOfRangeException((offset + Math.max(length, 1) - 1) >> geometry.pageShift(),
-                geometry.pageCount());
-        }
+        geometry.checkRange(offset, length);
     }
 }

@@ -1,6 +1,5 @@
 package io.postcopy.engine.backend;
 
-import io.postcopy.engine.error.PageOutOfRangeException;
 import io.postcopy.engine.memory.MemoryGeometry;
 
 import java.lang.foreign.MemorySegment;
@@ -73,9 +72,6 @@ public final class RegionAccessor implements GuestAccessor {
     }
 
     private long check(long offset, long lengthInBytes) {
-        if (offset < 0 || lengthInBytes < 0 || offset > region.lengthInBytes() - lengthInBytes) {
-            throw new PageOutOfRangeException(Math.max(0, offset) >>> region.pageShift(), region.pageCount());
-        }
-        return offset;
+        return region.checkRange(offset, lengthInBytes);
     }
 }

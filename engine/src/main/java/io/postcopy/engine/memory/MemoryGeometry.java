@@ -73,6 +73,32 @@ public record MemoryGeometry(long lengthInBytes, int pageSize) {
     }
 
     /**
+     * Checks that the byte at {@code offset} lies in this memory.
+     *
+     * @return {@code offset}
+     * @throws PageOutOfRangeException naming the page the offset falls in
+     */
+    public long checkOffset(long offset) {
+        if (Long.compareUnsigned(offset, lengthInBytes) >= 0) {
+            throw new PageOutOfRangeException(offset >> pageShift(), pageCount());
+        }
+        return offset;
+    }
+
+    /**
+     * Checks that {@code [offset, offset + length)} lies in this memory (without overflow for any inputs).
+     *
+     * @return {@code offset}
+     * @throws PageOutOfRangeException naming the page of the range's last byte
+     */
+    public long checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset > lengthInBytes - length) {
+            throw new PageOutOfRangeException((offset + Math.max(length, 1) - 1) >> pageShift(), pageCount());
+        }
+        return offset;
+    }
+
+    /**
      * Parses a size such as {@code 1g}, {@code 256m}, {@code 4k} or {@code 4096} (bytes; binary units).
      *
      * @throws PostcopyException with {@code INVALID_ARGUMENT} for anything else

@@ -1,7 +1,6 @@
 package io.postcopy.engine.backend.software;
 
 import io.postcopy.engine.backend.GuestAccessor;
-import io.postcopy.engine.error.PageOutOfRangeException;
 import io.postcopy.engine.fault.FaultEngine;
 import io.postcopy.engine.memory.GuestMemory;
 import io.postcopy.engine.memory.MemoryGeometry;
@@ -89,8 +88,9 @@ final class SoftwareAccessor implements GuestAccessor {
     }
 
     private void ensurePresent(long offset) {
+        // The hot path of every access: the length is a field of this object (one load), the error path shared.
         if (Long.compareUnsigned(offset, lengthInBytes) >= 0) {
-            throw new PageOutOfRangeException(offset >> pageShift, geometry.pageCount());
+            geometry.checkOffset(offset);
         }
         long pageIndex = offset >>> pageShift;
         if (!cached.lvIsSet(pageIndex)) {
@@ -99,9 +99,7 @@ final class SoftwareAccessor implements GuestAccessor {
     }
 
     private void ensureRangePresent(long offset, long length) {
-        if (offset < 0 || length < 0 || offset + length > lengthInBytes) {
-            throw new PageOutOfRangeException((offset + Math.max(length, 1) - 1) >> pageShift, geometry.pageCount());
-        }
+        geometry.checkRange(offset, length);
         long last = (offset + length - 1) >>> pageShift;
         for (long pageIndex = offset >>> pageShift; pageIndex <= last && length > 0; pageIndex++) {
             if (!cached.lvIsSet(pageIndex)) {

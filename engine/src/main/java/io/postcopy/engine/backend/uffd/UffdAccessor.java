@@ -2,7 +2,6 @@ package io.postcopy.engine.backend.uffd;
 
 import io.postcopy.engine.backend.GuestAccessor;
 import io.postcopy.engine.error.ErrorCode;
-import io.postcopy.engine.error.PageOutOfRangeException;
 import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.fault.FaultEngine;
 import io.postcopy.engine.memory.MemoryGeometry;
@@ -36,7 +35,6 @@ final class UffdAccessor implements GuestAccessor {
     private final UffdPageStates states;
     private final UffdInstaller installer;
     private final int pageShift;
-    private final long lengthInBytes;
     private final boolean host;
     /** vCPU: its own bounce buffer. Host: null, a thread-local one is used. */
     private final MemorySegment ownBounce;
@@ -51,7 +49,6 @@ final class UffdAccessor implements GuestAccessor {
         this.states = states;
         this.installer = installer;
         this.pageShift = geometry.pageShift();
-        this.lengthInBytes = geometry.lengthInBytes();
         this.host = ownBounce == null;
         this.ownBounce = ownBounce;
         this.sharedBounce = host ? ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(BOUNCE_BYTES, 8)) : null;
@@ -161,9 +158,7 @@ final class UffdAccessor implements GuestAccessor {
 
     /** Range check, unmapped check, and for the host accessor: make every page present first. */
     private void checkRange(long offset, long length) {
-        if (offset < 0 || length < 0 || offset > lengthInBytes - length) {
-            throw new PageOutOfRangeException((offset + Math.max(length, 1) - 1) >> pageShift, geometry.pageCount());
-        }
+        geometry.checkRange(offset, length);
         if (length == 0) {
             return;
         }
