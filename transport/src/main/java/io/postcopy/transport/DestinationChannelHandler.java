@@ -22,6 +22,7 @@ import io.postcopy.protocol.ProtocolErrorCode;
 import io.postcopy.protocol.ProtocolException;
 import io.postcopy.protocol.Switchover;
 import io.postcopy.protocol.VcpuState;
+import io.postcopy.transport.codec.ProtocolErrorHandler;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -125,6 +126,9 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
         PostcopyException failure = root instanceof ProtocolException p
             ? new PostcopyException(ErrorCode.fromWireValue(p.code().wireValue()), p.getMessage(), p)
             : root instanceof PostcopyException pe ? pe
+            : ProtocolErrorHandler.isPeerGone(root)
+                ? new PostcopyException(ErrorCode.PEER_GONE,
+                    sent.role() + " connection to the source lost: " + root, root)
             : new PostcopyException(ErrorCode.INTERNAL, root.toString(), root);
         negotiated.completeExceptionally(failure);
         session.fail(failure);

@@ -80,7 +80,14 @@ public final class ProtocolErrorHandler extends ChannelInboundHandlerAdapter {
         return ErrorMessage.of(ProtocolErrorCode.INTERNAL, cause.getClass().getSimpleName());
     }
 
-    private static boolean isPeerGone(Throwable cause) {
+    /**
+     * Whether a pipeline failure means the peer went away (reset, broken pipe, closed socket) rather than
+     * that it sent something wrong or that this side failed.
+     *
+     * @param cause what the pipeline reported
+     * @return {@code true} for an I/O failure of the connection itself
+     */
+    public static boolean isPeerGone(Throwable cause) {
         return cause instanceof IOException;
     }
 }
