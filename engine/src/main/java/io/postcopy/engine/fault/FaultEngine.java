@@ -9,6 +9,7 @@ import io.postcopy.engine.port.PageSource;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -41,6 +42,9 @@ public final class FaultEngine implements AutoCloseable {
     private final ReentrantLock asyncLock = new ReentrantLock();
     private final Condition asyncPageArrived = asyncLock.newCondition();
     private final AtomicInteger asyncWaiters = new AtomicInteger();
+    /** Pages whose cached bit is set: counted at each bit transition, so it is exact once writers are done. */
+    private final AtomicLong presentPages = new AtomicLong();
+    private volatile long completedAtNanos;
     private volatile PageSource source;
     private volatile boolean closed;
     private Thread requestAgent;
@@ -245,6 +249,7 @@ public final class FaultEngine implements AutoCloseable {
         if (changed) {
             faulted.casSet(pageIndex);
             metrics.pagesCached.increment();
+            becamePresent(1);
             wakeWaiters();
         }
         return changed;
@@ -269,6 +274,7 @@ public final class FaultEngine implements AutoCloseable {
         }
         if (changed > 0) {
             metrics.pagesCached.increment(changed);
+            becamePresent(changed);
             wakeWaiters();
         }
         return changed;
@@ -280,7 +286,9 @@ public final class FaultEngine implements AutoCloseable {
      */
     public void markMissing(long pageIndex) {
         geometry.checkPageIndex(pageIndex);
-        cached.casClear(pageIndex);
+        if (cached.casClear(pageIndex)) {
+            presentPages.decrementAndGet();
+        }
         faulted.casClear(pageIndex);
     }
 
@@ -292,6 +300,15 @@ public final class FaultEngine implements AutoCloseable {
     /** True once every page is present. */
     public boolean isComplete() {
         return cached.isFull();
+    }
+
+    /**
+     * When guest memory last became complete: the context clock's time at which the last missing page was
+     * {@linkplain #markCached marked cached}, exact to that call (no polling). A page made missing again
+     * ({@link #markMissing}) and installed once more moves it later. 0 while memory has never been complete.
+     */
+    public long completedAtNanos() {
+        return completedAtNanos;
     }
 
     /** Pages requested and not yet present: what a new source must be asked for again. */
@@ -330,6 +347,12 @@ public final class FaultEngine implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private void becamePresent(int pages) {
+        if (presentPages.addAndGet(pages) == geometry.pageCount()) {
+            completedAtNanos = context.nanoClock().getAsLong();
         }
     }
 
