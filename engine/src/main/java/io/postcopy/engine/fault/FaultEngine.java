@@ -155,7 +155,8 @@ public final class FaultEngine implements AutoCloseable {
      * blocked thread. Records {@code postcopy.fault.latency} and calls the listener with slot -1 and
      * {@code coalesced=false}, once per page and fault episode (later faults on the same page while it was missing
      * are counted in {@code postcopy.faults.coalesced} by {@link #requestForKernelFault} and not reported here).
-     * The kernel does not say which vCPU waited, so {@code postcopy.vcpu.blocktime} is not recorded.
+     * This records no {@code postcopy.vcpu.blocktime}: where the kernel names the faulting threads, the backend
+     * reports each blocked vCPU's own wait with {@link #recordVcpuBlocktime}.
      *
      * <p>Called by the thread that installed the page (or the uffd handler); keep it cheap: no lock.
      *
@@ -165,6 +166,19 @@ public final class FaultEngine implements AutoCloseable {
     public void recordResolvedKernelFault(long pageIndex, long latencyNs) {
         metrics.recordResolved(-1, latencyNs);
         context.listener().onFaultResolved(-1, pageIndex, latencyNs, false);
+    }
+
+    /**
+     * Records the time vCPU {@code slot} spent blocked in the kernel on a missing page ({@code postcopy.vcpu.blocktime}
+     * with tag {@code vcpu=slot}), for a backend that learns which vCPU faulted (userfaultfd with
+     * {@code UFFD_FEATURE_THREAD_ID}). Once per vCPU and wait. Any thread; no lock.
+     *
+     * @param slot      the vCPU, 0 &lt;= slot &lt; {@link #syncSlots()}
+     * @param blockedNs from the handler reading that vCPU's fault to the install that woke it, in nanoseconds
+     */
+    public void recordVcpuBlocktime(int slot, long blockedNs) {
+        slots.checkSlot(slot);
+        metrics.recordBlocktime(slot, blockedNs);
     }
 
     /** The context's clock, in nanoseconds: the time base of every latency this engine records. */

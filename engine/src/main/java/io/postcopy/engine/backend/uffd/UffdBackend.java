@@ -46,6 +46,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * page fills all of it, so the removed part holds the source's content rather than zeros. A guest that needs
  * zeros there must discard whole pages (as QEMU requires at host-page granularity).
  *
+ * <p>Per-vCPU blocktime: where the kernel grants {@code UFFD_FEATURE_THREAD_ID} ({@link #recordsVcpuBlocktime()}),
+ * a vCPU accessor registers its thread's kernel id before the thread's first access, the handler maps each fault
+ * message's thread id to its vCPU, and the install that wakes the vCPU records how long it was blocked (from the
+ * handler's read of its fault) in {@code postcopy.vcpu.blocktime}. vCPU threads are platform threads: a virtual
+ * thread's id would be its carrier's.
+ *
  * <p>Threads: accessors as documented by {@link FaultBackend}; installs from any thread; {@link #close()} once,
  * after the vCPU threads stopped.
  */
@@ -53,6 +59,12 @@ public final class UffdBackend implements FaultBackend {
     /** The features asked of {@code UFFDIO_API}: exactly those the handler reacts to. */
     public static final long REQUIRED_FEATURES = UffdStructs.UFFD_FEATURE_EVENT_REMOVE
         | UffdStructs.UFFD_FEATURE_EVENT_UNMAP;
+    /**
+     * Asked for only where the kernel offers it: fault messages then name the faulting thread, which the backend
+     * maps to its vCPU to record {@code postcopy.vcpu.blocktime}; without it that timer stays empty for kernel
+     * faults and everything else works the same.
+     */
+    public static final long OPTIONAL_FEATURES = UffdStructs.UFFD_FEATURE_THREAD_ID;
     private static final Logger LOG = LoggerFactory.getLogger(UffdBackend.class);
     private static final long REQUIRED_RANGE_IOCTLS = 1L << UffdStructs.UFFDIO_COPY_BIT
         | 1L << UffdStructs.UFFDIO_ZEROPAGE_BIT | 1L << UffdStructs.UFFDIO_WAKE_BIT;
@@ -69,11 +81,13 @@ public final class UffdBackend implements FaultBackend {
     private final UffdFaultHandler handler;
     private final UffdAccessor[] vcpuAccessors;
     private final UffdAccessor hostAccessor;
+    private final boolean vcpuBlocktime;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
-     * Maps guest RAM of {@code context.geometry()}, opens a userfaultfd, negotiates {@link #REQUIRED_FEATURES},
-     * registers the RAM and starts the handler agent. Every page starts missing.
+     * Maps guest RAM of {@code context.geometry()}, opens a userfaultfd, negotiates {@link #REQUIRED_FEATURES}
+     * and those of {@link #OPTIONAL_FEATURES} the kernel offers, registers the RAM and starts the handler agent.
+     * Every page starts missing.
      *
      * @param context the fault engine's settings; {@code syncSlots} is the number of vCPUs
      * @throws PostcopyException ({@code NATIVE}) if userfaultfd cannot be set up, with the cause
@@ -86,8 +100,10 @@ public final class UffdBackend implements FaultBackend {
         try {
             MemorySegment guest = Mman.mapAnonymous(arena, geometry.lengthInBytes(), geometry.pageSize());
             fd = Userfaultfd.open();
-            UffdApi api = fd.api(REQUIRED_FEATURES);
+            UffdApi api = fd.api(REQUIRED_FEATURES | offeredOptionalFeatures(fd.route()));
             checkApi(api);
+            this.vcpuBlocktime = api.isGranted(UffdStructs.UFFD_FEATURE_THREAD_ID);
+            VcpuThreadIds vcpuThreads = vcpuBlocktime ? new VcpuThreadIds(context.syncSlots()) : null;
             long rangeIoctls = fd.register(guest, UffdStructs.UFFDIO_REGISTER_MODE_MISSING);
             if ((rangeIoctls & REQUIRED_RANGE_IOCTLS) != REQUIRED_RANGE_IOCTLS) {
                 throw new PostcopyException(ErrorCode.NATIVE, "the registered range lacks COPY, ZEROPAGE or WAKE "
@@ -104,10 +120,11 @@ public final class UffdBackend implements FaultBackend {
                 context.registry());
             Counter faults = Counter.builder("postcopy.uffd.faults")
                 .description("page faults read from the userfaultfd").register(context.registry());
-            this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, faultTimes, guest, faults);
+            this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, faultTimes, vcpuThreads, guest,
+                faults);
             this.vcpuAccessors = new UffdAccessor[context.syncSlots()];
             for (int vcpu = 0; vcpu < vcpuAccessors.length; vcpu++) {
-                vcpuAccessors[vcpu] = UffdAccessor.forVcpu(guest, engine, states, installer);
+                vcpuAccessors[vcpu] = UffdAccessor.forVcpu(guest, engine, states, installer, vcpuThreads, vcpu);
             }
             this.hostAccessor = UffdAccessor.forHost(guest, engine, states, installer);
             handler.start();
@@ -124,6 +141,17 @@ public final class UffdBackend implements FaultBackend {
             arena.close();
             throw e instanceof PostcopyException p && p.code() == ErrorCode.NATIVE ? p
                 : new PostcopyException(ErrorCode.NATIVE, "cannot set up the userfaultfd backend: " + e, e);
+        }
+    }
+
+    /** The optional features this kernel offers; none (logged) if asking fails: they are optional. */
+    private static long offeredOptionalFeatures(Userfaultfd.OpenRoute route) {
+        try {
+            return Userfaultfd.offeredFeatures(route) & OPTIONAL_FEATURES;
+        } catch (PostcopyException e) {
+            LOG.info("userfaultfd: cannot tell which optional features the kernel offers ({}); going without "
+                + "per-vCPU blocktime", e.getMessage());
+            return 0;
         }
     }
 
@@ -272,6 +300,15 @@ public final class UffdBackend implements FaultBackend {
             states.guestDiscarded.casClear(p);
             states.installing.casClear(p);
         }
+    }
+
+    /**
+     * True if fault messages name the faulting thread ({@code UFFD_FEATURE_THREAD_ID} granted), so that each
+     * vCPU's time blocked on kernel faults is recorded in {@code postcopy.vcpu.blocktime}. Otherwise that timer
+     * stays empty for this backend.
+     */
+    public boolean recordsVcpuBlocktime() {
+        return vcpuBlocktime;
     }
 
     /** Page faults read from the userfaultfd so far (also the Micrometer counter {@code postcopy.uffd.faults}). */

@@ -41,6 +41,8 @@ final class UffdFaultHandler implements Runnable {
     private final UffdInstaller installer;
     private final UffdPageStates states;
     private final KernelFaultTimes faultTimes;
+    /** Null where fault messages carry no thread id: the faulting vCPU is then unknown. */
+    private final VcpuThreadIds vcpuThreads;
     private final MemoryGeometry geometry;
     private final long baseAddress;
     private final long lengthInBytes;
@@ -55,13 +57,15 @@ final class UffdFaultHandler implements Runnable {
     private Thread thread;
 
     UffdFaultHandler(Userfaultfd uffd, EventFd wakeup, FaultEngine engine, UffdInstaller installer,
-                     UffdPageStates states, KernelFaultTimes faultTimes, MemorySegment guest, Counter faultCounter) {
+                     UffdPageStates states, KernelFaultTimes faultTimes, VcpuThreadIds vcpuThreads, MemorySegment guest,
+                     Counter faultCounter) {
         this.uffd = uffd;
         this.wakeup = wakeup;
         this.engine = engine;
         this.installer = installer;
         this.states = states;
         this.faultTimes = faultTimes;
+        this.vcpuThreads = vcpuThreads;
         this.geometry = engine.geometry();
         this.baseAddress = guest.address();
         this.lengthInBytes = guest.byteSize();
@@ -169,7 +173,8 @@ final class UffdFaultHandler implements Runnable {
             case UffdStructs.UFFD_EVENT_PAGEFAULT -> {
                 faultCount.incrementAndGet();
                 faultCounter.increment();
-                onPageFault(msg.pagefaultAddress());
+                onPageFault(msg.pagefaultAddress(), vcpuThreads == null ? -1
+                    : vcpuThreads.vcpuOf(msg.pagefaultThreadId()));
             }
             case UffdStructs.UFFD_EVENT_REMOVE -> onRemove(msg.removeStart(), msg.removeEnd());
             case UffdStructs.UFFD_EVENT_UNMAP -> onUnmap(msg.removeStart(), msg.removeEnd());
@@ -177,15 +182,18 @@ final class UffdFaultHandler implements Runnable {
         }
     }
 
-    /** A fault message: note when the page was first asked for, resolve, report if resolved already. */
-    private void onPageFault(long address) {
+    /**
+     * A fault message: note when the page was first asked for (and that {@code vcpu} waits for it), resolve,
+     * report if resolved already.
+     */
+    private void onPageFault(long address, int vcpu) {
         long offset = address - baseAddress;
         if (offset < 0 || offset >= lengthInBytes) {
             LOG.warn("fault at 0x{} outside guest RAM; ignored", Long.toHexString(address));
             return;
         }
         // Record before resolving: an install that completes from now on finds the time and reports it.
-        faultTimes.onFault(offset >>> pageShift);
+        faultTimes.onFault(offset >>> pageShift, vcpu);
         if (resolveFault(address)) {
             reportIfCached(address);
         }

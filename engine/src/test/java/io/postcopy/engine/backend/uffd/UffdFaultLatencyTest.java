@@ -1,10 +1,12 @@
 package io.postcopy.engine.backend.uffd;
 
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postcopy.engine.backend.GuestAccessor;
 import io.postcopy.engine.backend.uffd.UffdTestSupport.RecordingSource;
 import io.postcopy.engine.nativeio.Mman;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -107,6 +109,36 @@ class UffdFaultLatencyTest {
         assertEquals(20, resolved.peek().pageIndex());
         assertFalse(installPattern(backend, 20));
         assertEquals(1, resolved.size());
+    }
+
+    @Test
+    void shouldRecordBlocktimeOfEachBlockedVcpuWhenKernelNamesFaultingThreads() throws Exception {
+        Assumptions.assumeTrue(backend.recordsVcpuBlocktime(), "this kernel does not grant UFFD_FEATURE_THREAD_ID");
+        CompletableFuture<Long> first = CompletableFuture.supplyAsync(
+            () -> backend.vcpuAccessor(0).getLong(7L * PAGE_SIZE), NEW_THREAD);
+        CompletableFuture<Long> second = CompletableFuture.supplyAsync(
+            () -> backend.vcpuAccessor(1).getLong(7L * PAGE_SIZE + 8), NEW_THREAD);
+        CompletableFuture<Long> other = CompletableFuture.supplyAsync(
+            () -> backend.vcpuAccessor(2).getLong(9L * PAGE_SIZE), NEW_THREAD);
+        assertTrue(await(() -> backend.uffdFaultCount() == 3, WAIT_MS), "three vCPUs faulted");
+        long faultsSeenNs = System.nanoTime();
+        while (System.nanoTime() - faultsSeenNs < DELAY_NS) {
+            LockSupport.parkNanos(DELAY_NS);
+        }
+
+        assertTrue(installPattern(backend, 7));
+        assertTrue(installPattern(backend, 9));
+        assertEquals(pattern(7, 0, 0), first.get(WAIT_MS, TimeUnit.MILLISECONDS));
+        assertEquals(pattern(7, 1, 0), second.get(WAIT_MS, TimeUnit.MILLISECONDS));
+        assertEquals(pattern(9, 0, 0), other.get(WAIT_MS, TimeUnit.MILLISECONDS));
+        for (int vcpu = 0; vcpu < 3; vcpu++) {
+            Timer blocktime = registry.get("postcopy.vcpu.blocktime").tag("vcpu", Integer.toString(vcpu)).timer();
+            assertEquals(1, blocktime.count(), "one wait of vCPU " + vcpu + ", the coalesced one too");
+            assertTrue(blocktime.totalTime(TimeUnit.NANOSECONDS) >= DELAY_NS, "vCPU " + vcpu + " blocked "
+                + blocktime.totalTime(TimeUnit.NANOSECONDS) + " ns");
+        }
+        assertEquals(0, registry.get("postcopy.vcpu.blocktime").tag("vcpu", "3").timer().count(), "never faulted");
+        assertEquals(2, registry.get("postcopy.fault.latency").timer().count(), "fault latency stays per page");
     }
 
     @Test
