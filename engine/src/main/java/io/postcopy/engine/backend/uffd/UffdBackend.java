@@ -38,13 +38,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>2 MiB pages: guest RAM stays ordinary anonymous memory (4 KiB base pages in the kernel); a logical page is
  * 512 base pages. A fault on any base page requests the whole page once, and one {@code UFFDIO_COPY} of 2 MiB
- * installs it and wakes every thread blocked on any of its base pages. A guest discard (REMOVE) is applied per
- * whole logical page: pages wholly inside the range are discarded as above. A <em>partial</em> REMOVE of a 2 MiB
- * page does not change its state: if the page is present, the kernel zapped the removed base pages, which read as
- * zeros when next touched (filled locally, never fetched; the page's install-time digest then no longer matches
- * its memory), and the rest keeps its content; if the page is still missing, nothing was zapped and the arriving
- * page fills all of it, so the removed part holds the source's content rather than zeros. A guest that needs
- * zeros there must discard whole pages (as QEMU requires at host-page granularity).
+ * installs it and wakes every thread blocked on any of its base pages. A guest discard (REMOVE) that covers whole
+ * pages discards them as above. One that covers only part of a page follows the kernel's semantics for anonymous
+ * memory, per 4 KiB base page: the removed base pages read as zeros from then on and the rest of the page keeps its
+ * content. If the page is present, the kernel zapped those base pages and a touch zero-fills just the touched one.
+ * If it is still missing, a touch of a removed base page is zero-filled at once (nothing fetched for it), the
+ * arriving page is installed with its removed base pages zeroed (a base page the guest wrote meanwhile keeps the
+ * guest's bytes), and the rest of the page comes from the source, fetched once, never stale. A backend discard of
+ * the page forgets its removed base pages: it is then refilled whole from the source.
  *
  * <p>Per-vCPU blocktime: where the kernel grants {@code UFFD_FEATURE_THREAD_ID} ({@link #recordsVcpuBlocktime()}),
  * a vCPU accessor registers its thread's kernel id before the thread's first access, the handler maps each fault
@@ -114,7 +115,7 @@ public final class UffdBackend implements FaultBackend {
             this.wakeup = eventFd;
             this.memory = GuestMemory.wrap(geometry, arena, guest);
             this.engine = new FaultEngine(context);
-            this.states = new UffdPageStates(geometry.pageCount());
+            this.states = new UffdPageStates(geometry);
             this.faultTimes = new KernelFaultTimes(engine);
             this.installer = new UffdInstaller(fd, guest, geometry, engine, states, faultTimes, arena,
                 context.registry());
@@ -292,6 +293,7 @@ public final class UffdBackend implements FaultBackend {
         long end = firstPageIndex + pageCount;
         for (long p = firstPageIndex; p < end; p++) {
             states.discardIntent.casSet(p);
+            states.clearRemovedBasePages(p); // refetched whole: the source's content is current again
         }
         Mman.madvise(memory.segment().asSlice(geometry.pageOffset(firstPageIndex), pageCount * geometry.pageSize()),
             Mman.MADV_DONTNEED);

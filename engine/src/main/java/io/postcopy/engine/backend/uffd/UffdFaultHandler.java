@@ -192,8 +192,11 @@ final class UffdFaultHandler implements Runnable {
             LOG.warn("fault at 0x{} outside guest RAM; ignored", Long.toHexString(address));
             return;
         }
-        // Record before resolving: an install that completes from now on finds the time and reports it.
-        faultTimes.onFault(offset >>> pageShift, vcpu);
+        // Record before resolving: an install that completes from now on finds the time and reports it. A touch
+        // of a base page the guest removed is zero-filled at once: it waits for no page, so nothing is timed.
+        if (!states.isRemovedBasePage(offset)) {
+            faultTimes.onFault(offset >>> pageShift, vcpu);
+        }
         if (resolveFault(address)) {
             reportIfCached(address);
         }
@@ -208,7 +211,8 @@ final class UffdFaultHandler implements Runnable {
     }
 
     /**
-     * Resolves one fault: wake or zero-fill if the page is present or discarded, else request it.
+     * Resolves one fault: wake or zero-fill if the page is present or discarded, or if the guest removed the
+     * faulting base page (2 MiB pages: zeros for that base page only, the page stays missing), else request it.
      *
      * @return false if the fault was deferred (the mm is changing), true if it was handled
      */
@@ -232,6 +236,11 @@ final class UffdFaultHandler implements Runnable {
                     deferred.add(address);
                     return false;
                 }
+            } else if (states.isRemovedBasePage(offset)) {
+                if (!installer.zeroOrWake(address)) {
+                    deferred.add(address);
+                    return false;
+                }
             } else {
                 engine.requestForKernelFault(pageIndex);
             }
@@ -242,7 +251,11 @@ final class UffdFaultHandler implements Runnable {
         return true;
     }
 
-    /** The guest dropped [start, end): pages wholly inside it are missing again, and zero when next touched. */
+    /**
+     * The guest dropped [start, end): pages wholly inside it are missing again, and zero when next touched. In a
+     * page the range only cuts (2 MiB pages), the removed base pages read as zeros from now on and the rest of the
+     * page keeps its content, or still arrives from the source if the page is missing (see {@link UffdPageStates}).
+     */
     private void onRemove(long start, long end) {
         long first = Math.max(0, Math.ceilDiv(start - baseAddress, (long) geometry.pageSize()));
         long last = Math.min(geometry.pageCount(), Math.floorDiv(end - baseAddress, (long) geometry.pageSize()));
@@ -259,7 +272,26 @@ final class UffdFaultHandler implements Runnable {
                 resolveFault(baseAddress + geometry.pageOffset(p));
             }
         }
-        // A page cut by the range keeps its state: a fault on its missing part is zero-filled by zeroOrWake.
+        markCutPages(start, end);
+    }
+
+    /**
+     * Notes the removed base pages of the (at most two) pages that [start, end) cuts. A vCPU blocked on one of
+     * them while the page is in flight is woken when the page arrives, onto zeros: the page is fetched once.
+     */
+    private void markCutPages(long start, long end) {
+        long pageSize = geometry.pageSize();
+        long from = Math.max(start - baseAddress, 0);
+        long to = Math.min(end - baseAddress, lengthInBytes);
+        if (to <= from) {
+            return;
+        }
+        if (from % pageSize != 0) {
+            states.markRemovedBasePages(from, Math.min(to, (from / pageSize + 1) * pageSize));
+        }
+        if (to % pageSize != 0) {
+            states.markRemovedBasePages(Math.max(from, to / pageSize * pageSize), to);
+        }
     }
 
     /**
