@@ -94,6 +94,14 @@ public final class UffdBackend implements FaultBackend {
      * @throws PostcopyException ({@code NATIVE}) if userfaultfd cannot be set up, with the cause
      */
     public UffdBackend(FaultEngineContext context) {
+        this(context, OPTIONAL_FEATURES);
+    }
+
+    /**
+     * As {@link #UffdBackend(FaultEngineContext)}, asking for no optional feature beyond {@code optionalFeatures}
+     * (tests use 0 to run as on a kernel that offers none).
+     */
+    UffdBackend(FaultEngineContext context, long optionalFeatures) {
         this.geometry = context.geometry();
         Arena arena = Arena.ofShared();
         Userfaultfd fd = null;
@@ -101,7 +109,7 @@ public final class UffdBackend implements FaultBackend {
         try {
             MemorySegment guest = Mman.mapAnonymous(arena, geometry.lengthInBytes(), geometry.pageSize());
             fd = Userfaultfd.open();
-            UffdApi api = fd.api(REQUIRED_FEATURES | offeredOptionalFeatures(fd.route()));
+            UffdApi api = fd.api(REQUIRED_FEATURES | offeredOptionalFeatures(fd.route(), optionalFeatures));
             checkApi(api);
             this.vcpuBlocktime = api.isGranted(UffdStructs.UFFD_FEATURE_THREAD_ID);
             VcpuThreadIds vcpuThreads = vcpuBlocktime ? new VcpuThreadIds(context.syncSlots()) : null;
@@ -146,9 +154,12 @@ public final class UffdBackend implements FaultBackend {
     }
 
     /** The optional features this kernel offers; none (logged) if asking fails: they are optional. */
-    private static long offeredOptionalFeatures(Userfaultfd.OpenRoute route) {
+    private static long offeredOptionalFeatures(Userfaultfd.OpenRoute route, long wanted) {
+        if ((wanted & OPTIONAL_FEATURES) == 0) {
+            return 0;
+        }
         try {
-            return Userfaultfd.offeredFeatures(route) & OPTIONAL_FEATURES;
+            return Userfaultfd.offeredFeatures(route) & wanted & OPTIONAL_FEATURES;
         } catch (PostcopyException e) {
             LOG.info("userfaultfd: cannot tell which optional features the kernel offers ({}); going without "
                 + "per-vCPU blocktime", e.getMessage());

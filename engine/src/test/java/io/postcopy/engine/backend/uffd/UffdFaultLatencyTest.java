@@ -142,6 +142,25 @@ class UffdFaultLatencyTest {
     }
 
     @Test
+    void shouldStillResolveAndTimeFaultsWhenKernelNamesNoThreads() throws Exception {
+        SimpleMeterRegistry plainRegistry = new SimpleMeterRegistry();
+        try (UffdBackend plain = new UffdBackend(UffdTestSupport.context(PAGES, 2).withRegistry(plainRegistry), 0)) {
+            RecordingSource plainSource = new RecordingSource();
+            plain.engine().attachSource(plainSource);
+            assertFalse(plain.recordsVcpuBlocktime(), "THREAD_ID was not asked for");
+            CompletableFuture<Long> read = CompletableFuture.supplyAsync(
+                () -> plain.vcpuAccessor(1).getLong(4L * PAGE_SIZE), NEW_THREAD);
+            assertEquals(4L, plainSource.requests.poll(WAIT_MS, TimeUnit.MILLISECONDS));
+
+            assertTrue(installPattern(plain, 4));
+            assertEquals(pattern(4, 0, 0), read.get(WAIT_MS, TimeUnit.MILLISECONDS));
+            assertTrue(await(() -> plainRegistry.get("postcopy.fault.latency").timer().count() == 1, WAIT_MS));
+            assertEquals(0, plainRegistry.get("postcopy.vcpu.blocktime").tag("vcpu", "1").timer().count(),
+                "no thread id, no vCPU to charge");
+        }
+    }
+
+    @Test
     void shouldReportNothingWhenPagesArriveWithoutFault() {
         for (long p = 0; p < 8; p++) {
             assertTrue(installPattern(backend, p));
