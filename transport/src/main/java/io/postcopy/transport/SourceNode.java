@@ -294,8 +294,9 @@ public final class SourceNode implements AutoCloseable {
      * the VM, throws its failure otherwise. After a failure before switchover ({@link #vmState()} still
      * {@link SourceVmState#RUNNING}) another destination may connect, and the next call waits for its attempt.
      *
-     * @throws PostcopyException with {@code TIMEOUT} if no attempt ended in time, or the attempt's failure, whose
-     *                           message says whether it came before switchover (the VM runs here) or after (paused)
+     * @throws FailedMigrationException if the attempt failed; it says whether before switchover (the VM runs here)
+     *                                   or after (paused here)
+     * @throws PostcopyException         with {@code TIMEOUT} if no attempt ended in time
      */
     public SourceResult awaitCompletion(long timeoutMs) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);

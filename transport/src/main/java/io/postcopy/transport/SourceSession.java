@@ -311,19 +311,19 @@ final class SourceSession {
                 return;
             }
             rolledBack = phase == Phase.BEFORE_SWITCHOVER;
+            long unsent = server.memory().pageCount() - server.sentPageCount();
             if (rolledBack) {
                 String rollbackProblem = node.rollBack();
-                failure = new PostcopyException(cause.code(), cause.detail() + "; this was before switchover, so "
-                    + "the source VM never stopped and keeps running here"
-                    + (rollbackProblem == null ? "" : ", but its devices could not be rolled back: " + rollbackProblem),
-                    cause);
+                failure = new FailedMigrationException(cause, true, unsent, "this was before switchover, so the "
+                    + "source VM never stopped and keeps running here"
+                    + (rollbackProblem == null ? "" : ", but its devices could not be rolled back: "
+                    + rollbackProblem));
             } else {
                 node.pausedAfterFailedSwitchover();
-                long unsent = server.memory().pageCount() - server.sentPageCount();
-                failure = new PostcopyException(cause.code(), cause.detail() + "; this was after switchover, so "
-                    + "the source VM stays paused here with its memory"
+                failure = new FailedMigrationException(cause, false, unsent, "this was after switchover, so the "
+                    + "source VM stays paused here with its memory"
                     + (unsent > 0 ? ", the only copy of the " + unsent + " pages the destination was never sent"
-                    : " (every page had been sent)"), cause);
+                    : " (every page had been sent)"));
             }
             phase = Phase.ENDED;
             toClose = List.copyOf(connections);

@@ -134,4 +134,16 @@ class KeepaliveTest {
         threads.assertNoNewThreadsRemain();
         leaks.assertNoLeaks();
     }
+
+    @Test
+    void shouldRejectKeepaliveSettingsWhenTimeoutIsNotAboveInterval() {
+        DestinationOptions defaults = new DestinationOptions("127.0.0.1", 7000, SoftwareBackend::new, 0, 1_000);
+        assertEquals(DestinationOptions.DEFAULT_PING_INTERVAL_MS, defaults.pingIntervalMs());
+        assertEquals(DestinationOptions.DEFAULT_KEEPALIVE_TIMEOUT_MS, defaults.keepaliveTimeoutMs());
+        PostcopyException e = assertThrows(PostcopyException.class, () -> defaults.withKeepalive(1_000, 1_000));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+        assertTrue(e.getMessage().contains("keepaliveTimeoutMs=1000"), e.getMessage());
+        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(PostcopyException.class,
+            () -> new SourceOptions("127.0.0.1", 0, 16L << 20, 4096, 1, "kv", 0, 3).withPeerIdleTimeoutMs(0)).code());
+    }
 }
