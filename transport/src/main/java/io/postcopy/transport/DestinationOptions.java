@@ -18,13 +18,35 @@ import java.util.function.Function;
  *                         workload's self-check
  * @param timeoutMs        upper bound on the whole migration; every network wait has a deadline within it
  * @param prefetchPages    pages after each faulting page to ask for too (prefetch around faults), 0 = off
+ * @param pingIntervalMs   keepalive: a PING goes to the source on the CONTROL connection this often
+ * @param keepaliveTimeoutMs keepalive: the migration fails with {@code TIMEOUT} when nothing (no PONG, no other
+ *                         frame) arrived on the CONTROL connection for this long; more than {@code pingIntervalMs}
  */
 public record DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
-                                 long runAfterMs, long timeoutMs, int prefetchPages) {
-    /** Without prefetch around faults. */
+                                 long runAfterMs, long timeoutMs, int prefetchPages, long pingIntervalMs,
+                                 long keepaliveTimeoutMs) {
+    /** Default {@link #pingIntervalMs()}: one PING a second. */
+    public static final long DEFAULT_PING_INTERVAL_MS = 1_000;
+    /** Default {@link #keepaliveTimeoutMs()}: ten unanswered PINGs. */
+    public static final long DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
+
+    /** Without prefetch around faults, with the default keepalive. */
     public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
                               long runAfterMs, long timeoutMs) {
         this(host, port, backendFactory, runAfterMs, timeoutMs, 0);
+    }
+
+    /** With the default keepalive. */
+    public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
+                              long runAfterMs, long timeoutMs, int prefetchPages) {
+        this(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, DEFAULT_PING_INTERVAL_MS,
+            DEFAULT_KEEPALIVE_TIMEOUT_MS);
+    }
+
+    /** These options with another keepalive (see {@link #pingIntervalMs()}, {@link #keepaliveTimeoutMs()}). */
+    public DestinationOptions withKeepalive(long newPingIntervalMs, long newKeepaliveTimeoutMs) {
+        return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages,
+            newPingIntervalMs, newKeepaliveTimeoutMs);
     }
 
     /** Validates every range before anything starts. */
@@ -37,6 +59,11 @@ public record DestinationOptions(String host, int port, Function<FaultEngineCont
         if (prefetchPages < 0 || prefetchPages > 1024) {
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "prefetchPages=" + prefetchPages
                 + " (expected: 0..1024)");
+        }
+        if (pingIntervalMs < 1 || keepaliveTimeoutMs <= pingIntervalMs) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "pingIntervalMs=" + pingIntervalMs
+                + ", keepaliveTimeoutMs=" + keepaliveTimeoutMs + " (expected: pingIntervalMs >= 1, keepaliveTimeoutMs"
+                + " > pingIntervalMs)");
         }
         if (runAfterMs < 0 || timeoutMs <= 0) {
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "runAfterMs=" + runAfterMs + ", timeoutMs="
