@@ -54,11 +54,14 @@ final class CliErrorHandler implements IExecutionExceptionHandler, IParameterExc
         return exitCode;
     }
 
-    private static String hint(PostcopyException e, String name) {
+    /** What to add to the message of {@code e} for command {@code name}: a pointer to the option that helps. */
+    static String hint(PostcopyException e, String name) {
         String message = e.getMessage();
         return switch (e.code()) {
             case INVALID_ARGUMENT -> message.contains("--") ? "" : "; see '" + name + " --help'";
-            case TIMEOUT -> message.contains("--timeout") ? "" : " (raise --timeout if the machine is just slow)";
+            // A silent peer (keepalive) is not a slow machine: --timeout would not change it.
+            case TIMEOUT -> message.contains("--timeout") || message.contains("keepalive") ? ""
+                : " (raise --timeout if the machine is just slow)";
             default -> "";
         };
     }

@@ -7,6 +7,8 @@ import io.postcopy.cli.option.DurationConverter;
 import io.postcopy.cli.option.HostPort;
 import io.postcopy.cli.report.ReportWriter;
 import io.postcopy.cli.report.SourceSummary;
+import io.postcopy.engine.error.PostcopyException;
+import io.postcopy.transport.FailedMigrationException;
 import io.postcopy.transport.SourceNode;
 import io.postcopy.transport.SourceOptions;
 import io.postcopy.transport.SourceResult;
@@ -19,13 +21,17 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code postcopy source}: runs a VM and lets one destination migrate it away. Prints
- * {@code LISTENING <host>:<port> transport=<name>} on stdout as soon as it listens (the demo reads it).
+ * {@code LISTENING <host>:<port> transport=<name>} on stdout as soon as it listens (the demo reads it). After a
+ * migration that failed before switchover it says so on stderr and waits for the next destination.
  */
 @Command(name = "source", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Run a simulated VM and serve its memory to one destination that migrates it away.",
+        "If a migration fails before switchover, the VM keeps running here and another destination may connect to "
+            + "retry; if it fails after switchover, the VM stays paused and the command exits with code 2.",
         "In hybrid and precopy modes, a line 'switchover' on standard input switches over at the end of the current "
             + "precopy round."})
 final class SourceCommand implements Callable<Integer> {
@@ -58,7 +64,8 @@ final class SourceCommand implements Callable<Integer> {
     BackendOption backend;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "120s", converter = DurationConverter.class,
-        description = "How long to wait for a destination to connect and finish (default: ${DEFAULT-VALUE}).")
+        description = "How long to wait for a destination to connect and finish, retries included "
+            + "(default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42",
@@ -109,12 +116,45 @@ final class SourceCommand implements Callable<Integer> {
             out.println("LISTENING " + address + " transport=" + node.transportName());
             out.flush();
             listenForSwitchoverCommand(node);
-            SourceResult result = node.awaitCompletion(timeout.toMillis());
+            SourceResult result = awaitMigration(node, address, err);
             ReportWriter.print(out, new SourceSummary("COMPLETED", node.transportName(), address.toString(),
                 guest.memoryBytes(), guest.pageSize(), guest.vcpus(), guest.workload(),
                 new SourceSummary.SentPages(result.demandPages(), result.backgroundPages(), result.zeroPages()),
                 result.requestsForSentPages(), Math.round(result.totalTimeMs() * 1000) / 1000.0), json);
             return ExitCodes.OK;
         }
+    }
+
+    /**
+     * Waits, within --timeout, for a destination to take the VM. A migration that fails before switchover leaves the
+     * VM running here: say so and wait for the next destination. One that fails after switchover ends the command.
+     */
+    private SourceResult awaitMigration(SourceNode node, HostPort address, PrintWriter err)
+        throws InterruptedException {
+        long deadlineNs = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                return node.awaitCompletion(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime())));
+            } catch (FailedMigrationException e) {
+                if (!e.beforeSwitchover()) {
+                    throw afterSwitchover(e);
+                }
+                err.println("postcopy source: migration failed before switchover (" + e.causeMessage() + "). The VM is "
+                    + "still running here; start another destination to retry: postcopy dest --connect " + address);
+                err.flush();
+            }
+        }
+    }
+
+    private static PostcopyException afterSwitchover(FailedMigrationException e) {
+        String memory = e.unsentPages() > 0
+            ? " This side holds the only copy of the " + e.unsentPages() + " pages the destination never received, "
+                + "and post-copy recovery is not implemented yet: that memory is released as this command exits, so "
+                + "restart the VM from your last snapshot."
+            : " The destination had been sent every page: check whether the VM runs there before doing anything "
+                + "else.";
+        return new PostcopyException(e.code(), "migration failed after switchover (" + e.causeMessage() + "). The VM "
+            + "stays paused here and is not resumed: the destination may have run it since, and resuming it here "
+            + "could run it twice." + memory, e);
     }
 }

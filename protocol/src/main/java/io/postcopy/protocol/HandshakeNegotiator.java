@@ -98,6 +98,39 @@ public final class HandshakeNegotiator {
             answer.grantedFeatures(), answer.pageSizeInBytes(), answer.pageCount());
     }
 
+    /**
+     * Checks that a connection joining a session (URGENT or BACKGROUND) was granted exactly what the session's
+     * CONTROL connection was: the same version, features, session id and geometry. Each connection does its own
+     * handshake, but the session has one set of terms; a connection that differs would decode or send what the
+     * others do not expect. Both sides may use it: the destination on the answers it reads, the source on the
+     * answers it is about to send.
+     *
+     * @param control the terms of the session's CONTROL connection
+     * @param joining the terms of the connection that joins it
+     * @throws ProtocolException with {@link ProtocolErrorCode#SESSION_MISMATCH} if the session id differs, {@link
+     *                           ProtocolErrorCode#GEOMETRY_MISMATCH} if the page size or count differs, {@link
+     *                           ProtocolErrorCode#UNEXPECTED_MESSAGE} if the version or the granted features differ
+     */
+    public static void requireSameTerms(NegotiatedSession control, NegotiatedSession joining) {
+        String what = joining.role() + " connection";
+        if (joining.sessionId() != control.sessionId()) {
+            throw new ProtocolException(ProtocolErrorCode.SESSION_MISMATCH, what + ": sessionId=0x"
+                + Long.toHexString(joining.sessionId()) + " (expected: the CONTROL connection's 0x"
+                + Long.toHexString(control.sessionId()) + ")");
+        }
+        if (joining.pageSizeInBytes() != control.pageSizeInBytes() || joining.pageCount() != control.pageCount()) {
+            throw new ProtocolException(ProtocolErrorCode.GEOMETRY_MISMATCH, what + ": geometry "
+                + joining.pageCount() + " x " + joining.pageSizeInBytes() + " bytes (expected: the CONTROL "
+                + "connection's " + control.pageCount() + " x " + control.pageSizeInBytes() + ")");
+        }
+        if (joining.version() != control.version() || joining.grantedFeatures() != control.grantedFeatures()) {
+            throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE, what + ": version "
+                + joining.version() + ", features " + Features.toString(joining.grantedFeatures())
+                + " (expected: the CONTROL connection's grant, version " + control.version() + ", features "
+                + Features.toString(control.grantedFeatures()) + ")");
+        }
+    }
+
     private static HandshakeAnswer refuse(ProtocolErrorCode code, HandshakeRequest request,
                                           SourceCapabilities source) {
         return new HandshakeAnswer(code.wireValue(), source.maxVersion(), request.sessionId(), 0,

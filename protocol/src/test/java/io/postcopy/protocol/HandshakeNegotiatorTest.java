@@ -158,4 +158,37 @@ class HandshakeNegotiatorTest {
             () -> new SourceCapabilities(1, 1, 1L << 50, 4096, 1000));
         assertEquals(ProtocolErrorCode.INVALID_ARGUMENT, e.code());
     }
+
+    private static final NegotiatedSession CONTROL_TERMS = new NegotiatedSession(1, ConnectionRole.CONTROL,
+        SESSION_ID, Features.of(Feature.ZERO_PAGE_ENCODING, Feature.URGENT_CHANNEL), 4096, 1000);
+
+    @Test
+    void shouldAcceptJoiningConnectionWhenItWasGrantedWhatControlWas() {
+        HandshakeNegotiator.requireSameTerms(CONTROL_TERMS, new NegotiatedSession(1, ConnectionRole.BACKGROUND,
+            SESSION_ID, CONTROL_TERMS.grantedFeatures(), 4096, 1000));
+    }
+
+    @Test
+    void shouldRejectJoiningConnectionWhenItsGrantDiffersFromControls() {
+        NegotiatedSession fewerFeatures = new NegotiatedSession(1, ConnectionRole.URGENT, SESSION_ID,
+            Feature.URGENT_CHANNEL.mask(), 4096, 1000);
+        NegotiatedSession otherVersion = new NegotiatedSession(2, ConnectionRole.URGENT, SESSION_ID,
+            CONTROL_TERMS.grantedFeatures(), 4096, 1000);
+        NegotiatedSession otherGeometry = new NegotiatedSession(1, ConnectionRole.BACKGROUND, SESSION_ID,
+            CONTROL_TERMS.grantedFeatures(), 4096, 999);
+        NegotiatedSession otherSession = new NegotiatedSession(1, ConnectionRole.BACKGROUND, SESSION_ID + 1,
+            CONTROL_TERMS.grantedFeatures(), 4096, 1000);
+
+        ProtocolException features = assertThrows(ProtocolException.class,
+            () -> HandshakeNegotiator.requireSameTerms(CONTROL_TERMS, fewerFeatures));
+        assertEquals(ProtocolErrorCode.UNEXPECTED_MESSAGE, features.code());
+        assertTrue(features.getMessage().contains("URGENT connection"), features.getMessage());
+        assertTrue(features.getMessage().contains("ZERO_PAGE_ENCODING"), features.getMessage());
+        assertEquals(ProtocolErrorCode.UNEXPECTED_MESSAGE, assertThrows(ProtocolException.class,
+            () -> HandshakeNegotiator.requireSameTerms(CONTROL_TERMS, otherVersion)).code());
+        assertEquals(ProtocolErrorCode.GEOMETRY_MISMATCH, assertThrows(ProtocolException.class,
+            () -> HandshakeNegotiator.requireSameTerms(CONTROL_TERMS, otherGeometry)).code());
+        assertEquals(ProtocolErrorCode.SESSION_MISMATCH, assertThrows(ProtocolException.class,
+            () -> HandshakeNegotiator.requireSameTerms(CONTROL_TERMS, otherSession)).code());
+    }
 }

@@ -28,18 +28,26 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Every destination connection's handler: the first message must be the HANDSHAKE_ANSWER to {@code sent}; it is
- * checked and the decoder switches to the session's context on this event loop, before the next frame. After
- * that, pages are installed on this thread (the receiving thread installs, shared/DESIGN.md) and the rest goes to
- * the session. One instance per channel.
+ * checked (on URGENT and BACKGROUND also against what CONTROL was granted) and the decoder switches to the session's
+ * context on this event loop, before the next frame. After that, pages are installed on this thread (the receiving
+ * thread installs, shared/DESIGN.md) and the rest goes to the session. One instance per channel.
  */
 final class DestinationChannelHandler extends SimpleChannelInboundHandler<Message> {
     private final HandshakeRequest sent;
+    private final NegotiatedSession controlTerms;
     private final DestinationSession session;
     private final CompletableFuture<NegotiatedSession> negotiated = new CompletableFuture<>();
     private ContiguousPageBatcher batcher;
 
-    DestinationChannelHandler(HandshakeRequest sent, DestinationSession session) {
+    /**
+     * @param sent         the handshake request this connection sends
+     * @param controlTerms what the session's CONTROL connection was granted, which this connection must be granted
+     *                     too; {@code null} for the CONTROL connection itself
+     * @param session      the session the connection belongs to
+     */
+    DestinationChannelHandler(HandshakeRequest sent, NegotiatedSession controlTerms, DestinationSession session) {
         this.sent = sent;
+        this.controlTerms = controlTerms;
         this.session = session;
     }
 
@@ -62,6 +70,9 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
                     + " before the handshake answer");
             }
             NegotiatedSession accepted = HandshakeNegotiator.accept(sent, answer);
+            if (controlTerms != null) {
+                HandshakeNegotiator.requireSameTerms(controlTerms, accepted);
+            }
             Pipelines.enterSession(ctx.pipeline(), accepted.decodeContext());
             negotiated.complete(accepted);
             return;

@@ -91,7 +91,7 @@ public final class DestinationNode {
     private DestinationResult run() throws InterruptedException {
         EventLoopGroup group = transport.newGroup(2, "dest-io");
         try {
-            NegotiatedSession control = connect(group, ConnectionRole.CONTROL, 0, 0);
+            NegotiatedSession control = connect(group, ConnectionRole.CONTROL, null);
             VmDescription description = await(session.descriptionReady(), "the source's VM description");
             MemoryGeometry geometry = new MemoryGeometry(control.pageCount() * control.pageSizeInBytes(),
                 control.pageSizeInBytes());
@@ -109,8 +109,8 @@ public final class DestinationNode {
                 agent.start();
                 devices.beginResume();
                 DestinationPageSink sink = session.attach(backend, devices);
-                connect(group, ConnectionRole.URGENT, geometry.pageSize(), geometry.pageCount());
-                connect(group, ConnectionRole.BACKGROUND, geometry.pageSize(), geometry.pageCount());
+                connect(group, ConnectionRole.URGENT, control);
+                connect(group, ConnectionRole.BACKGROUND, control);
                 backend.engine().attachSource(new RemotePageSource(channels.get(1), channels.get(2)));
                 try {
                     await(session.resumeStateReady(), "the source's switchover and vCPU states");
@@ -200,11 +200,17 @@ public final class DestinationNode {
             session.info(), MachineReport.of(identityChange, acknowledged, machine.verifications()));
     }
 
-    private NegotiatedSession connect(EventLoopGroup group, ConnectionRole role, int pageSize, long pageCount)
+    /**
+     * Opens one connection of the session and waits for its handshake. CONTROL ({@code control == null}) adopts the
+     * source's geometry and starts the keepalive; the others ask for CONTROL's geometry and must be granted exactly
+     * what CONTROL was.
+     */
+    private NegotiatedSession connect(EventLoopGroup group, ConnectionRole role, NegotiatedSession control)
         throws InterruptedException {
         HandshakeRequest request = new HandshakeRequest(Protocol.MIN_SUPPORTED_VERSION, Protocol.MAX_SUPPORTED_VERSION,
-            role, REQUESTED_FEATURES, pageSize, pageCount, sessionId);
-        DestinationChannelHandler handler = new DestinationChannelHandler(request, session);
+            role, REQUESTED_FEATURES, control == null ? 0 : control.pageSizeInBytes(),
+            control == null ? 0 : control.pageCount(), sessionId);
+        DestinationChannelHandler handler = new DestinationChannelHandler(request, control, session);
         Bootstrap bootstrap = new Bootstrap().group(group).channel(transport.socketChannel())
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(10_000, remainingMs())))
@@ -224,7 +230,18 @@ public final class DestinationNode {
         NegotiatedSession negotiated = await(handler.negotiated(), "the " + role + " handshake answer");
         LOG.info("{} connection: protocol v{}, features {}", role, negotiated.version(),
             Features.toString(negotiated.grantedFeatures()));
+        if (role == ConnectionRole.CONTROL) {
+            startKeepalive(connected.channel());
+        }
         return negotiated;
+    }
+
+    /** PINGs the source on CONTROL; a source silent past the keepalive deadline fails the migration at once. */
+    private void startKeepalive(Channel control) {
+        control.pipeline().addFirst(KeepaliveHandler.NAME, KeepaliveHandler.pinging("the source at "
+            + options.host() + ":" + options.port() + " (CONTROL connection)",
+            TimeUnit.MILLISECONDS.toNanos(options.pingIntervalMs()),
+            TimeUnit.MILLISECONDS.toNanos(options.keepaliveTimeoutMs()), System::nanoTime, session::fail));
     }
 
     private <T> T await(CompletableFuture<T> future, String what) throws InterruptedException {

@@ -19,22 +19,45 @@ import java.util.function.Function;
  *                         workload's self-check
  * @param timeoutMs        upper bound on the whole migration; every network wait has a deadline within it
  * @param prefetchPages    pages after each faulting page to ask for too (prefetch around faults), 0 = off
+ * @param pingIntervalMs   keepalive: a PING goes to the source on the CONTROL connection this often
+ * @param keepaliveTimeoutMs keepalive: the migration fails with {@code TIMEOUT} when nothing (no PONG, no other
+ *                         frame) arrived on the CONTROL connection for this long; more than {@code pingIntervalMs}
  * @param vcpuAccessorDecorator wraps each vCPU's accessor before the VM is built ({@link VcpuAccessorDecorator#NONE}
  *                         by default): how a bench paces or observes the guest without wrapping the backend
  */
 public record DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
-                                 long runAfterMs, long timeoutMs, int prefetchPages,
-                                 VcpuAccessorDecorator vcpuAccessorDecorator) {
+                                 long runAfterMs, long timeoutMs, int prefetchPages, long pingIntervalMs,
+                                 long keepaliveTimeoutMs, VcpuAccessorDecorator vcpuAccessorDecorator) {
+    /** Default {@link #pingIntervalMs()}: one PING a second. */
+    public static final long DEFAULT_PING_INTERVAL_MS = 1_000;
+    /** Default {@link #keepaliveTimeoutMs()}: ten unanswered PINGs. */
+    public static final long DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
+
     /** vCPU accessors as the backend makes them. */
     public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
-                              long runAfterMs, long timeoutMs, int prefetchPages) {
-        this(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, VcpuAccessorDecorator.NONE);
+                              long runAfterMs, long timeoutMs, int prefetchPages, long pingIntervalMs,
+                              long keepaliveTimeoutMs) {
+        this(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, pingIntervalMs, keepaliveTimeoutMs,
+            VcpuAccessorDecorator.NONE);
     }
 
-    /** Without prefetch around faults. */
+    /** Without prefetch around faults, with the default keepalive. */
     public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
                               long runAfterMs, long timeoutMs) {
         this(host, port, backendFactory, runAfterMs, timeoutMs, 0);
+    }
+
+    /** With the default keepalive. */
+    public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
+                              long runAfterMs, long timeoutMs, int prefetchPages) {
+        this(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, DEFAULT_PING_INTERVAL_MS,
+            DEFAULT_KEEPALIVE_TIMEOUT_MS);
+    }
+
+    /** These options with another keepalive (see {@link #pingIntervalMs()}, {@link #keepaliveTimeoutMs()}). */
+    public DestinationOptions withKeepalive(long newPingIntervalMs, long newKeepaliveTimeoutMs) {
+        return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages,
+            newPingIntervalMs, newKeepaliveTimeoutMs, vcpuAccessorDecorator);
     }
 
     /** Validates every range before anything starts. */
@@ -49,6 +72,11 @@ public record DestinationOptions(String host, int port, Function<FaultEngineCont
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "prefetchPages=" + prefetchPages
                 + " (expected: 0..1024)");
         }
+        if (pingIntervalMs < 1 || keepaliveTimeoutMs <= pingIntervalMs) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "pingIntervalMs=" + pingIntervalMs
+                + ", keepaliveTimeoutMs=" + keepaliveTimeoutMs + " (expected: pingIntervalMs >= 1, keepaliveTimeoutMs"
+                + " > pingIntervalMs)");
+        }
         if (runAfterMs < 0 || timeoutMs <= 0) {
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "runAfterMs=" + runAfterMs + ", timeoutMs="
                 + timeoutMs + " (expected: runAfterMs >= 0, timeoutMs > 0)");
@@ -57,6 +85,7 @@ public record DestinationOptions(String host, int port, Function<FaultEngineCont
 
     /** The same settings with each vCPU's accessor wrapped by {@code decorator}. */
     public DestinationOptions withVcpuAccessorDecorator(VcpuAccessorDecorator decorator) {
-        return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, decorator);
+        return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, pingIntervalMs,
+            keepaliveTimeoutMs, decorator);
     }
 }

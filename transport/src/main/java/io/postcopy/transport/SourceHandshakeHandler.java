@@ -9,16 +9,20 @@ import io.postcopy.protocol.HandshakeAnswer;
 import io.postcopy.protocol.HandshakeNegotiator;
 import io.postcopy.protocol.HandshakeRequest;
 import io.postcopy.protocol.Message;
+import io.postcopy.protocol.NegotiatedSession;
 import io.postcopy.protocol.ProtocolErrorCode;
 import io.postcopy.protocol.ProtocolException;
 import io.postcopy.protocol.SourceCapabilities;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * The first handler of every source connection: answers the handshake, then replaces itself with the handler for
- * the connection's role. A CONTROL handshake starts the session (the source VM stops here); URGENT and BACKGROUND
- * handshakes join it by session id. Anything but a handshake first is a protocol error. One instance per channel.
+ * the connection's role. A CONTROL handshake starts the session and the watch for a silent destination; URGENT and
+ * BACKGROUND handshakes join it by session id, and must be granted exactly what CONTROL was. Anything but a
+ * handshake first is a protocol error. One instance per channel.
  */
 final class SourceHandshakeHandler extends SimpleChannelInboundHandler<Message> {
     private static final Logger LOG = LoggerFactory.getLogger(SourceHandshakeHandler.class);
@@ -40,6 +44,9 @@ final class SourceHandshakeHandler extends SimpleChannelInboundHandler<Message> 
         if (answer.isAccepted() && request.role() == ConnectionRole.CONTROL && node.hasSession()) {
             answer = refuse(answer, ProtocolErrorCode.UNEXPECTED_MESSAGE);
         }
+        if (answer.isAccepted() && request.role() != ConnectionRole.CONTROL) {
+            answer = refuseUnlessSameTerms(answer, request.role(), ctx);
+        }
         if (!answer.isAccepted()) {
             LOG.warn("refused a {} handshake from {}: {}", request.role(), ctx.channel().remoteAddress(),
                 answer.refusalCode());
@@ -49,19 +56,24 @@ final class SourceHandshakeHandler extends SimpleChannelInboundHandler<Message> 
         try {
             switch (request.role()) {
                 case CONTROL -> {
-                    SourceSession session = node.openSession(ctx.channel(), answer);
+                    SourceSession session = node.openSession(ctx.channel(), terms(answer, request.role()));
                     enter(ctx, session, answer, new ControlChannelHandler(session));
+                    watchForSilence(ctx, session);
                     session.sendVmDescription();
                 }
                 case URGENT -> {
                     SourceSession session = node.session();
-                    enter(ctx, session, answer, new PageRequestHandler(session));
+                    if (session.join(ctx.channel(), request.role())) {
+                        enter(ctx, session, answer, new PageRequestHandler(session));
+                    }
                 }
                 case BACKGROUND -> {
                     SourceSession session = node.session();
-                    BackgroundStreamHandler stream = new BackgroundStreamHandler(session);
-                    enter(ctx, session, answer, stream);
-                    stream.start(ctx.pipeline().context(stream));
+                    if (session.join(ctx.channel(), request.role())) {
+                        BackgroundStreamHandler stream = new BackgroundStreamHandler(session);
+                        enter(ctx, session, answer, stream);
+                        stream.start(ctx.pipeline().context(stream));
+                    }
                 }
                 default -> throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
                     "role " + request.role());
@@ -70,6 +82,38 @@ final class SourceHandshakeHandler extends SimpleChannelInboundHandler<Message> 
             ctx.writeAndFlush(refuse(answer, ProtocolErrorCode.INTERNAL)).addListener(ChannelFutureListener.CLOSE);
             throw e;
         }
+    }
+
+    /**
+     * An URGENT or BACKGROUND connection must be granted exactly what the session's CONTROL connection was (a
+     * destination that asked for other features on it is refused), PROTOCOL.md section 6.
+     */
+    private HandshakeAnswer refuseUnlessSameTerms(HandshakeAnswer answer, ConnectionRole role,
+                                                  ChannelHandlerContext ctx) {
+        SourceSession session = node.openSessionOrNull();
+        if (session == null) {
+            return refuse(answer, ProtocolErrorCode.SESSION_MISMATCH);
+        }
+        try {
+            HandshakeNegotiator.requireSameTerms(session.terms(), terms(answer, role));
+            return answer;
+        } catch (ProtocolException e) {
+            LOG.warn("refusing a {} connection from {}: {}", role, ctx.channel().remoteAddress(), e.getMessage());
+            return refuse(answer, e.code());
+        }
+    }
+
+    private static NegotiatedSession terms(HandshakeAnswer answer, ConnectionRole role) {
+        return new NegotiatedSession(answer.acceptedVersion(), role, answer.sessionId(), answer.grantedFeatures(),
+            answer.pageSizeInBytes(), answer.pageCount());
+    }
+
+    /** The destination pings CONTROL; a destination silent past the source's idle deadline fails the session. */
+    private void watchForSilence(ChannelHandlerContext ctx, SourceSession session) {
+        ctx.pipeline().addFirst(KeepaliveHandler.NAME, KeepaliveHandler.watching("the destination at "
+            + ctx.channel().remoteAddress() + " (CONTROL connection, which it should PING)",
+            TimeUnit.MILLISECONDS.toNanos(node.options().peerIdleTimeoutMs()), System::nanoTime,
+            session::onDestinationSilent));
     }
 
     private static void enter(ChannelHandlerContext ctx, SourceSession session, HandshakeAnswer answer,

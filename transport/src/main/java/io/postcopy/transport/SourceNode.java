@@ -24,22 +24,28 @@ import io.postcopy.engine.vm.SimulatedVm;
 import io.postcopy.engine.vm.VcpuState;
 import io.postcopy.engine.vm.Workload;
 import io.postcopy.engine.vm.Workloads;
-import io.postcopy.protocol.DecodeContext;
-import io.postcopy.protocol.HandshakeAnswer;
+import io.postcopy.protocol.NegotiatedSession;
 import io.postcopy.protocol.SourceCapabilities;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A migration source: runs a simulated VM and listens for one destination. When the destination's control
- * connection completes its handshake, the VM stops (switchover), its vCPU states go out, and the frozen memory is
- * served: demand requests on the urgent connection, every other page on the background connection.
+ * A migration source: runs a simulated VM and listens for one destination at a time. When the destination's control
+ * connection completes its handshake, a migration attempt (a session) begins: precopy rounds while the VM runs
+ * (hybrid and precopy modes), then the VM stops (switchover), its vCPU and device states go out, and the frozen
+ * memory is served: demand requests on the urgent connection, every other page on the background connection.
+ *
+ * <p>An attempt that fails before switchover is rolled back: the devices walk back to RUNNING, dirty tracking
+ * stops, the VM never stopped, and the node accepts another destination ({@link #vmState()} stays
+ * {@link SourceVmState#RUNNING}). One that fails after switchover leaves the VM paused with its memory intact
+ * ({@link SourceVmState#PAUSED}), and no other destination is accepted.
  *
  * <p>Control methods are called by one thread; the rest runs on Netty's event loops.
  */
@@ -57,7 +63,10 @@ public final class SourceNode implements AutoCloseable {
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup ioGroup;
     private final Channel serverChannel;
+    private final List<SourceSession> attempts = new ArrayList<>();
+    private int attemptsReported;
     private volatile SourceSession session;
+    private volatile SourceVmState vmState = SourceVmState.RUNNING;
 
     private SourceNode(SourceOptions options, MeterRegistry registry) {
         this.options = options;
@@ -98,6 +107,26 @@ public final class SourceNode implements AutoCloseable {
     /** The guest-visible identity: generation counter and VM clock page. */
     MachineIdentity identity() {
         return identity;
+    }
+
+    /** The VM (for tests: that it runs, or stays paused). */
+    SimulatedVm vm() {
+        return vm;
+    }
+
+    /** The log of guest pages the vCPUs wrote, used by precopy rounds. */
+    DirtyPageLog dirtyLog() {
+        return dirtyLog;
+    }
+
+    /** Guest memory. */
+    GuestMemory memory() {
+        return memory;
+    }
+
+    /** Where the VM is now, as far as this source knows; any thread. */
+    public SourceVmState vmState() {
+        return vmState;
     }
 
     /**
@@ -159,6 +188,16 @@ public final class SourceNode implements AutoCloseable {
         return current != null && current.sessionId() == sessionId;
     }
 
+    /** The settings this node was started with. */
+    SourceOptions options() {
+        return options;
+    }
+
+    /** The open session, or null. */
+    SourceSession openSessionOrNull() {
+        return session;
+    }
+
     SourceSession session() {
         SourceSession current = session;
         if (current == null) {
@@ -171,20 +210,22 @@ public final class SourceNode implements AutoCloseable {
      * Opens the session whose control connection is {@code control}. The VM keeps running until the migration
      * stream switches over.
      */
-    synchronized SourceSession openSession(Channel control, HandshakeAnswer answer) {
+    synchronized SourceSession openSession(Channel control, NegotiatedSession terms) {
         if (session != null) {
-            throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "a destination is already migrating this VM");
+            throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, vmState == SourceVmState.RUNNING
+                ? "a destination is already migrating this VM" : "the VM is " + vmState + " after a migration");
         }
-        LOG.info("{} migration of {} pages to {} begins", options.mode().cliName(), geometry.pageCount(),
-            control.remoteAddress());
-        session = new SourceSession(this, answer.sessionId(), new SourcePageServer(memory, false), dirtyLog,
-            DecodeContext.session(answer.pageSizeInBytes(), answer.pageCount(), answer.grantedFeatures()), control,
-            options);
+        LOG.info("{} migration of {} pages to {} begins (attempt {})", options.mode().cliName(), geometry.pageCount(),
+            control.remoteAddress(), attempts.size() + 1);
+        session = new SourceSession(this, terms, new SourcePageServer(memory, false), dirtyLog, control, options);
+        attempts.add(session);
+        notifyAll();
         return session;
     }
 
     /** Stops the VM for switchover; returns the stop time in epoch nanoseconds. */
     long pauseVm() {
+        vmState = SourceVmState.PAUSED;
         long stopEpochNs = vm.pause(TimeUnit.SECONDS.toNanos(10));
         LOG.info("source VM stopped after {} steps", vm.totalSteps());
         return stopEpochNs;
@@ -195,9 +236,46 @@ public final class SourceNode implements AutoCloseable {
         return vm.vcpuStates();
     }
 
-    /** A migration failed before switchover: the VM never stopped for it and simply keeps running here. */
-    void resumeAfterFailedMigration() {
+    /**
+     * A migration failed before switchover: undoes what it started, so that the VM runs here exactly as before.
+     * Dirty tracking stops, the devices walk back to RUNNING through the VFIO state machine, and their driver runs
+     * again if it had stopped. The VM itself never stopped. Called by the failing session, under its lock.
+     *
+     * @return null, or what went wrong with the devices (logged; the VM still runs)
+     */
+    synchronized String rollBack() {
         dirtyLog.stopTracking();
+        try {
+            devices.cancelMigration("migration failed before switchover");
+            if (!devices.driver().isRunning()) {
+                devices.startDriver();
+            }
+            LOG.info("migration rolled back: devices RUNNING, dirty tracking off, the VM keeps running here");
+            return null;
+        } catch (RuntimeException e) {
+            LOG.error("rolling the devices back after a failed migration failed", e);
+            return e.getMessage();
+        }
+    }
+
+    /** The rolled-back session has closed every connection: another destination may connect. */
+    synchronized void releaseSession(SourceSession ended) {
+        if (session == ended) {
+            session = null;
+            LOG.info("ready for another destination on {}", localAddress());
+        }
+    }
+
+    /** A migration failed after switchover: the VM stays paused and its memory stays as it is. */
+    void pausedAfterFailedSwitchover() {
+        dirtyLog.stopTracking();
+        vmState = SourceVmState.PAUSED;
+        LOG.warn("the VM stays paused here after a migration that failed after switchover; its memory is kept");
+    }
+
+    /** The destination has every page and closed the session: the VM lives there now. */
+    void migrated() {
+        vmState = SourceVmState.MIGRATED;
     }
 
     /**
@@ -212,23 +290,24 @@ public final class SourceNode implements AutoCloseable {
     }
 
     /**
-     * Blocks until a destination has taken the VM and closed the session.
+     * Blocks until the next migration attempt not yet reported ends: returns its result if the destination took
+     * the VM, throws its failure otherwise. After a failure before switchover ({@link #vmState()} still
+     * {@link SourceVmState#RUNNING}) another destination may connect, and the next call waits for its attempt.
      *
-     * @throws PostcopyException with {@code TIMEOUT} if that did not happen in time, or the session's failure
+     * @throws FailedMigrationException if the attempt failed; it says whether before switchover (the VM runs here)
+     *                                   or after (paused here)
+     * @throws PostcopyException         with {@code TIMEOUT} if no attempt ended in time
      */
     public SourceResult awaitCompletion(long timeoutMs) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (session == null) {
-            if (System.nanoTime() > deadline) {
-                throw new PostcopyException(ErrorCode.TIMEOUT, "no destination connected within " + timeoutMs
-                    + " ms (start one with: postcopy dest --connect " + options.host() + ":" + localAddress().getPort()
-                    + ")");
-            }
-            Thread.sleep(10);
-        }
+        SourceSession attempt = awaitAttempt(deadline, timeoutMs);
         try {
-            return session.outcome().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            SourceResult result = attempt.outcome().get(Math.max(1, deadline - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+            attemptReported();
+            return result;
         } catch (ExecutionException e) {
+            attemptReported();
             if (e.getCause() instanceof PostcopyException p) {
                 throw p;
             }
@@ -236,6 +315,23 @@ public final class SourceNode implements AutoCloseable {
         } catch (TimeoutException e) {
             throw new PostcopyException(ErrorCode.TIMEOUT, "the migration did not finish within " + timeoutMs + " ms");
         }
+    }
+
+    private synchronized SourceSession awaitAttempt(long deadline, long timeoutMs) throws InterruptedException {
+        while (attempts.size() <= attemptsReported) {
+            long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (remainingMs <= 0) {
+                throw new PostcopyException(ErrorCode.TIMEOUT, "no destination connected within " + timeoutMs
+                    + " ms (start one with: postcopy dest --connect " + options.host() + ":"
+                    + localAddress().getPort() + ")");
+            }
+            wait(remainingMs);
+        }
+        return attempts.get(attemptsReported);
+    }
+
+    private synchronized void attemptReported() {
+        attemptsReported++;
     }
 
     /** Stops the VM and the network, then releases guest memory (after every channel is closed). */

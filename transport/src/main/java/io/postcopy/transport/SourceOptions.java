@@ -22,15 +22,35 @@ import io.postcopy.engine.vm.Workloads;
  *                                 stops shrinking), 1..100
  * @param maxPrecopyRounds         precopy: rounds after which it gives up converging and stops anyway, 1..1000
  * @param downtimeBudgetMs         precopy: stop once the remaining dirty pages can be sent within this time
+ * @param peerIdleTimeoutMs        keepalive: a migration fails with {@code TIMEOUT} when nothing arrived on its
+ *                                 CONTROL connection for this long (the destination pings it every second by
+ *                                 default), >= 1
  */
 public record SourceOptions(String host, int port, long memoryBytes, int pageSize, int vcpus, String workload,
                             long bandwidthBytesPerSecond, long seed, MigrationMode mode, int hybridRounds,
-                            int maxPrecopyRounds, long downtimeBudgetMs) {
-    /** Post-copy with the default precopy settings (unused by post-copy). */
+                            int maxPrecopyRounds, long downtimeBudgetMs, long peerIdleTimeoutMs) {
+    /** Default {@link #peerIdleTimeoutMs()}: ten of the destination's default PING intervals. */
+    public static final long DEFAULT_PEER_IDLE_TIMEOUT_MS = 10_000;
+
+    /** Post-copy with the default precopy settings (unused by post-copy) and the default keepalive. */
     public SourceOptions(String host, int port, long memoryBytes, int pageSize, int vcpus, String workload,
                          long bandwidthBytesPerSecond, long seed) {
         this(host, port, memoryBytes, pageSize, vcpus, workload, bandwidthBytesPerSecond, seed, MigrationMode.POSTCOPY,
             2, 30, 50);
+    }
+
+    /** With the default keepalive. */
+    public SourceOptions(String host, int port, long memoryBytes, int pageSize, int vcpus, String workload,
+                         long bandwidthBytesPerSecond, long seed, MigrationMode mode, int hybridRounds,
+                         int maxPrecopyRounds, long downtimeBudgetMs) {
+        this(host, port, memoryBytes, pageSize, vcpus, workload, bandwidthBytesPerSecond, seed, mode, hybridRounds,
+            maxPrecopyRounds, downtimeBudgetMs, DEFAULT_PEER_IDLE_TIMEOUT_MS);
+    }
+
+    /** These options with another {@link #peerIdleTimeoutMs()}. */
+    public SourceOptions withPeerIdleTimeoutMs(long newPeerIdleTimeoutMs) {
+        return new SourceOptions(host, port, memoryBytes, pageSize, vcpus, workload, bandwidthBytesPerSecond, seed,
+            mode, hybridRounds, maxPrecopyRounds, downtimeBudgetMs, newPeerIdleTimeoutMs);
     }
 
     /** Validates every range before anything starts. */
@@ -41,6 +61,10 @@ public record SourceOptions(String host, int port, long memoryBytes, int pageSiz
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "hybridRounds=" + hybridRounds
                 + ", maxPrecopyRounds=" + maxPrecopyRounds + ", downtimeBudgetMs=" + downtimeBudgetMs
                 + " (expected: 1..100, 1..1000, >= 1)");
+        }
+        if (peerIdleTimeoutMs < 1) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "peerIdleTimeoutMs=" + peerIdleTimeoutMs
+                + " (expected: >= 1)");
         }
         new MemoryGeometry(memoryBytes, pageSize);
         Workloads.create(workload);

@@ -8,9 +8,11 @@ import io.postcopy.engine.migration.MigrationMode;
 import io.postcopy.engine.migration.SourcePageServer;
 import io.postcopy.engine.vm.VcpuState;
 import io.postcopy.protocol.Complete;
+import io.postcopy.protocol.ConnectionRole;
 import io.postcopy.protocol.DecodeContext;
 import io.postcopy.protocol.DeviceStateChunk;
 import io.postcopy.protocol.DiscardRanges;
+import io.postcopy.protocol.NegotiatedSession;
 import io.postcopy.protocol.PageDigests;
 import io.postcopy.protocol.PageRange;
 import io.postcopy.protocol.Switchover;
@@ -20,7 +22,9 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The source's half of one migration session, shared by its control, urgent and background connections.
@@ -32,41 +36,79 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * can never land after its discard. Demand requests use the urgent connection. When every page is delivered, the
  * digests of the frozen memory and COMPLETE go out on the control connection.
  *
- * <p>Thread-safe: the three connections may run on different event loops.
+ * <p>A session ends once: completed (COMPLETE sent, then the control connection closed), or failed (a peer's ERROR,
+ * a lost connection, a silent destination, a failed switchover). A failure before switchover rolls the source back
+ * ({@link SourceNode#rollBack}): the VM never stopped and runs on. A failure after it leaves the VM paused with its
+ * memory, which holds the only copy of the pages not yet sent. Either way every connection of the session is
+ * closed, and only then is {@link #outcome()} completed, so that nothing of the session touches the node after it.
+ *
+ * <p>Thread-safe: the three connections may run on different event loops. The phase and the devices during
+ * precopy are guarded by this object's lock.
  */
 final class SourceSession {
     private static final Logger LOG = LoggerFactory.getLogger(SourceSession.class);
     private static final int DIGESTS_PER_FRAME = 65_536;
     private static final int RANGES_PER_FRAME = 65_536;
 
+    private enum Phase { BEFORE_SWITCHOVER, SWITCHED_OVER, ENDED }
+
     private final SourceNode node;
-    private final long sessionId;
+    private final NegotiatedSession terms;
     private final SourcePageServer server;
     private final DirtyPageLog dirtyLog;
-    private final DecodeContext decodeContext;
     private final Channel control;
     private final SourceOptions options;
+    private final List<Channel> connections = new ArrayList<>();
     private final AtomicBoolean completeSent = new AtomicBoolean();
     private final CompletableFuture<SourceResult> outcome = new CompletableFuture<>();
+    private Phase phase = Phase.BEFORE_SWITCHOVER;
+    private boolean switchedOver;
     private volatile boolean switchoverAsked;
     private volatile long stopNanoTime;
     private volatile long allSentNanoTime;
     private volatile MigrationInfo info;
 
-    SourceSession(SourceNode node, long sessionId, SourcePageServer server, DirtyPageLog dirtyLog,
-                  DecodeContext decodeContext, Channel control, SourceOptions options) {
+    /**
+     * @param terms   what the CONTROL connection was granted; every other connection of the session must be granted
+     *                the same
+     * @param control the CONTROL connection, whose close ends the session
+     */
+    SourceSession(SourceNode node, NegotiatedSession terms, SourcePageServer server, DirtyPageLog dirtyLog,
+                  Channel control, SourceOptions options) {
         this.node = node;
-        this.sessionId = sessionId;
+        this.terms = terms;
         this.server = server;
         this.dirtyLog = dirtyLog;
-        this.decodeContext = decodeContext;
         this.control = control;
         this.options = options;
-        control.closeFuture().addListener(f -> onControlClosed());
+        connections.add(control);
+        control.closeFuture().addListener(f -> onConnectionClosed(control, ConnectionRole.CONTROL));
     }
 
     long sessionId() {
-        return sessionId;
+        return terms.sessionId();
+    }
+
+    /** What the CONTROL connection was granted. */
+    NegotiatedSession terms() {
+        return terms;
+    }
+
+    /**
+     * Adds an URGENT or BACKGROUND connection; losing it before the session completed fails the session.
+     *
+     * @return false if the session has already ended (the connection is then closed)
+     */
+    boolean join(Channel connection, ConnectionRole role) {
+        synchronized (this) {
+            if (phase != Phase.ENDED) {
+                connections.add(connection);
+                connection.closeFuture().addListener(f -> onConnectionClosed(connection, role));
+                return true;
+            }
+        }
+        connection.close();
+        return false;
     }
 
     SourcePageServer server() {
@@ -82,7 +124,7 @@ final class SourceSession {
     }
 
     DecodeContext decodeContext() {
-        return decodeContext;
+        return terms.decodeContext();
     }
 
     CompletableFuture<SourceResult> outcome() {
@@ -114,6 +156,23 @@ final class SourceSession {
      * @param converged     precopy: whether the rest fitted the downtime budget
      */
     void switchover(Channel stream, int precopyRounds, boolean converged) {
+        synchronized (this) {
+            if (phase != Phase.BEFORE_SWITCHOVER) {
+                LOG.info("session {}: no switchover, the session has ended", Long.toHexString(sessionId()));
+                return;
+            }
+            phase = Phase.SWITCHED_OVER;
+            switchedOver = true;
+        }
+        try {
+            stopAndSend(stream, precopyRounds, converged);
+        } catch (RuntimeException e) {
+            failAndTell(e instanceof PostcopyException p ? p
+                : new PostcopyException(ErrorCode.INTERNAL, "switchover failed: " + e, e));
+        }
+    }
+
+    private void stopAndSend(Channel stream, int precopyRounds, boolean converged) {
         stopNanoTime = System.nanoTime();
         long stopEpochNs = node.pauseVm();
         List<VcpuState> states = node.vcpuStates();
@@ -148,14 +207,26 @@ final class SourceSession {
         afterDelivery();
     }
 
-    /** Precopy: the devices' state while they run (initial, then what changed), behind the round's pages. */
-    void sendPrecopyDeviceState(Channel stream) {
-        node.devices().drainPrecopyChunks(chunk -> writeDeviceChunk(stream, chunk));
+    /**
+     * Precopy: the devices' state while they run (initial, then what changed), behind the round's pages. Nothing
+     * once the session has switched over or ended (the devices may have been rolled back meanwhile).
+     */
+    synchronized void sendPrecopyDeviceState(Channel stream) {
+        if (phase == Phase.BEFORE_SWITCHOVER) {
+            node.devices().drainPrecopyChunks(chunk -> writeDeviceChunk(stream, chunk));
+        }
     }
 
-    /** Precopy begins: devices go to PRE_COPY and log their DMA. */
-    void startDevicePrecopy() {
-        node.devices().startPrecopy();
+    /**
+     * Precopy begins: devices go to PRE_COPY and log their DMA. A session that has already ended starts nothing, and
+     * stops the memory dirty tracking that its migration stream may just have started (it was rolled back before).
+     */
+    synchronized void startDevicePrecopy() {
+        if (phase == Phase.BEFORE_SWITCHOVER) {
+            node.devices().startPrecopy();
+        } else if (!switchedOver) {
+            dirtyLog.stopTracking();
+        }
     }
 
     private static void writeDeviceChunk(Channel stream, io.postcopy.engine.machine.DeviceChunk chunk) {
@@ -200,30 +271,102 @@ final class SourceSession {
         }
         control.writeAndFlush(new Complete());
         LOG.info("session {}: every page sent ({} precopy, {} demand, {} background, {} zero) {} ms after the stop",
-            Long.toHexString(sessionId), server.precopyPages(), server.demandPages(), server.backgroundPages(),
+            Long.toHexString(sessionId()), server.precopyPages(), server.demandPages(), server.backgroundPages(),
             server.zeroPages(), (allSentNanoTime - stopNanoTime) / 1_000_000);
+    }
+
+    /**
+     * The destination sent nothing on the control connection for the keepalive deadline. After COMPLETE that ends
+     * the session normally (every page was sent); before, it fails it.
+     */
+    void onDestinationSilent(PostcopyException silence) {
+        if (completeSent.get()) {
+            LOG.warn("session {}: {}; every page had been sent, closing", Long.toHexString(sessionId()),
+                silence.getMessage());
+            control.close();
+        } else {
+            failAndTell(silence);
+        }
+    }
+
+    /**
+     * A failure this side detected: the destination is told with one ERROR frame on the control connection (by
+     * its protocol error handler, best effort) before the close.
+     */
+    private void failAndTell(PostcopyException failure) {
+        end(failure, true);
     }
 
     /** The session failed: a peer's error, a protocol error or a lost connection. */
     void fail(PostcopyException failure) {
-        if (outcome.completeExceptionally(failure)) {
-            LOG.warn("session {} failed: {}", Long.toHexString(sessionId), failure.getMessage());
-            control.close();
+        end(failure, false);
+    }
+
+    private void end(PostcopyException cause, boolean tellPeer) {
+        List<Channel> toClose;
+        PostcopyException failure;
+        boolean rolledBack;
+        synchronized (this) {
+            if (phase == Phase.ENDED) {
+                return;
+            }
+            rolledBack = phase == Phase.BEFORE_SWITCHOVER;
+            long unsent = server.memory().pageCount() - server.sentPageCount();
+            if (rolledBack) {
+                String rollbackProblem = node.rollBack();
+                failure = new FailedMigrationException(cause, true, unsent, "this was before switchover, so the "
+                    + "source VM never stopped and keeps running here"
+                    + (rollbackProblem == null ? "" : ", but its devices could not be rolled back: "
+                    + rollbackProblem));
+            } else {
+                node.pausedAfterFailedSwitchover();
+                failure = new FailedMigrationException(cause, false, unsent, "this was after switchover, so the "
+                    + "source VM stays paused here with its memory"
+                    + (unsent > 0 ? ", the only copy of the " + unsent + " pages the destination was never sent"
+                    : " (every page had been sent)"));
+            }
+            phase = Phase.ENDED;
+            toClose = List.copyOf(connections);
+        }
+        LOG.warn("session {} failed: {}", Long.toHexString(sessionId()), failure.getMessage());
+        // The outcome is known only when every connection has closed: by then no handler of this session runs, so a
+        // next session (after a rollback) shares nothing with this one.
+        AtomicInteger open = new AtomicInteger(toClose.size());
+        for (Channel connection : toClose) {
+            connection.closeFuture().addListener(f -> {
+                if (open.decrementAndGet() == 0) {
+                    if (rolledBack) {
+                        node.releaseSession(this);
+                    }
+                    outcome.completeExceptionally(failure);
+                }
+            });
+            if (tellPeer && connection == control && connection.isActive()) {
+                connection.pipeline().fireExceptionCaught(cause);
+                // A stalled peer may never take the ERROR frame off our hands.
+                connection.eventLoop().schedule(() -> connection.close(), 1, TimeUnit.SECONDS);
+            } else {
+                connection.close();
+            }
         }
     }
 
-    private void onControlClosed() {
-        if (completeSent.get()) {
+    private void onConnectionClosed(Channel connection, ConnectionRole role) {
+        if (!completeSent.get()) {
+            fail(new PostcopyException(ErrorCode.PEER_GONE, "the destination closed its " + role + " connection "
+                + "after " + server.sentPageCount() + " of " + server.memory().pageCount() + " pages had been sent"));
+            return;
+        }
+        if (connection == control) {
+            synchronized (this) {
+                if (phase == Phase.ENDED) {
+                    return;
+                }
+                phase = Phase.ENDED;
+            }
+            node.migrated();
             outcome.complete(new SourceResult(server.demandPages(), server.backgroundPages(), server.zeroPages(),
                 server.requestsForSentPages(), (allSentNanoTime - stopNanoTime) / 1e6));
-        } else {
-            fail(new PostcopyException(ErrorCode.PEER_GONE, "the destination closed the session after "
-                + server.sentPageCount() + " of " + server.memory().pageCount() + " pages"
-                + (info == null ? " (before switchover: the source VM keeps running here)"
-                : "; in post-copy the running VM is now lost (post-copy's known risk: restart it from a snapshot)")));
-            if (info == null) {
-                node.resumeAfterFailedMigration();
-            }
         }
     }
 }

@@ -54,6 +54,15 @@ class VcpuAccessorDecoratorTest {
             .vcpuAccessorDecorator());
     }
 
+    @Test
+    void shouldKeepDecoratorAndKeepaliveWhenEitherIsChanged() {
+        VcpuAccessorDecorator decorator = (vcpuId, accessor, engine) -> accessor;
+        DestinationOptions options = new DestinationOptions("h", 1, SoftwareBackend::new, 0, 1, 0)
+            .withVcpuAccessorDecorator(decorator).withKeepalive(50, 500);
+        assertEquals(decorator, options.vcpuAccessorDecorator());
+        assertEquals(500, options.withVcpuAccessorDecorator(VcpuAccessorDecorator.NONE).keepaliveTimeoutMs());
+    }
+
     /** Wraps each vCPU's accessor in one that counts its accesses. */
     private static final class CountingDecorator implements VcpuAccessorDecorator {
         final Map<Integer, AtomicLong> accesses = new ConcurrentHashMap<>();

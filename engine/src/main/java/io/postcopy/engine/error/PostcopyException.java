@@ -33,6 +33,11 @@ public class PostcopyException extends RuntimeException {
         return code;
     }
 
+    /** The message without the code in front (to build another message around it). */
+    public String detail() {
+        return super.getMessage();
+    }
+
     @Override
     public String getMessage() {
         return code + ": " + super.getMessage();

@@ -28,7 +28,8 @@ import java.util.function.LongConsumer;
  *
  * <p>Source: {@link #source} (devices RUNNING, rx ring programmed), {@link #startDriver()}; optionally
  * {@link #startPrecopy()} and rounds of {@link #drainPrecopyChunks} and {@link #dirtyPages}; then, once the vCPUs
- * are paused, {@link #stopAndCopy} (driver stopped, devices STOP_COPY, every remaining chunk). Destination:
+ * are paused, {@link #stopAndCopy} (driver stopped, devices STOP_COPY, every remaining chunk); or, if the migration
+ * fails before switchover, {@link #cancelMigration} (devices back to RUNNING, ready for another). Destination:
  * {@link #destination}, {@link #beginResume()} (devices RESUMING), {@link #acceptChunk} for every chunk of every
  * device in order, {@link #finishResume()} (each device checks its stream and the source's SHA-256 of its state;
  * if all pass, all go RUNNING), then {@link #startDriver()} if the destination's guest should keep using them.
@@ -193,6 +194,30 @@ public final class MachineDevices implements AutoCloseable {
             device.dirtyLog().stopTracking();
         }
         return emitted;
+    }
+
+    /**
+     * Source: the migration failed before switchover and the VM goes on here, as if it had never started. Walks
+     * every device back to RUNNING along the VFIO state machine's permitted path (PRE_COPY -> RUNNING, STOP_COPY
+     * -> STOP -> RUNNING; either ends the device's save session), resets a device that is in ERROR (the only way
+     * out of it; its registers then return to their power-on state), stops the devices' dirty logs and forgets
+     * the outgoing streams, so that a later {@link #startPrecopy()} begins a new migration at chunk 0. Devices
+     * that never left RUNNING are left as they are. The driver is not touched: the caller restarts it if
+     * {@link DeviceDriver#isRunning()} says it ended (it ends when a device stops serving MMIO).
+     *
+     * @param reason why, for the devices' transition log
+     * @throws PostcopyException with {@code DEVICE_STATE} if a device's arc or reset failed
+     */
+    public void cancelMigration(String reason) {
+        for (SimulatedDevice device : devices) {
+            if (device.migration().state() == DeviceMigrationState.ERROR) {
+                device.migration().reset(reason);
+            } else {
+                device.migration().requestState(DeviceMigrationState.RUNNING, reason);
+            }
+            device.dirtyLog().stopTracking();
+        }
+        outgoing.clear();
     }
 
     /**

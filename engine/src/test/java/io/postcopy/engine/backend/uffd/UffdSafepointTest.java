@@ -28,11 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class UffdSafepointTest {
     private static final int VCPUS = 4;
-    private static final int PAGES_PER_VCPU = 150;
-    private static final long DEADLINE_MS = 20_000;
+    private static final int PAGES_PER_VCPU = 100;
+    private static final long DEADLINE_MS = 40_000; // a deadlock never finishes; a loaded 2-core CI host needs slack
 
     @Test
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void shouldResolveFaultStormWithinDeadlineWhenGcRunsInLoop() throws Exception {
         UffdTestSupport.assumeUffd();
         long pages = (long) VCPUS * PAGES_PER_VCPU;
