@@ -37,7 +37,7 @@ class SourcePageServerRecoveryTest {
             server.pushBackground(first, 150);
             assertEquals(150, first.pages.size());
             // The destination holds pages 0..63 and 128..191 (the rest was lost in flight or never sent).
-            long[] words = {-1L, 0L, -1L, -1L};
+            long[] words = {-1L, 0L, -1L, 0L};
             assertEquals(150 - 64 - 22, server.adoptReceived(0, words), "sent but not held: sent again");
             assertFalse(server.isAllDelivered());
             assertFalse(server.serveDemand(3, new RecordingSink()), "a held page is not sent again");
