@@ -55,13 +55,16 @@ final class DestinationRecovery implements AutoCloseable {
         this.current = connections;
     }
 
-    /** A connection of the current generation was lost; any thread. Starts the recovery unless one runs. */
-    synchronized void onLoss(PostcopyException cause) {
+    /**
+     * A connection of generation {@code lostGeneration} was lost; any thread. Starts the recovery unless one runs;
+     * a loss reported by a generation that is already being replaced is dropped when the recovery gets to it.
+     */
+    synchronized void onLoss(PostcopyException cause, int lostGeneration) {
         if (closed) {
             return;
         }
         pendingLoss = cause;
-        pendingLossGeneration = session.generation();
+        pendingLossGeneration = lostGeneration;
         if (worker == null) {
             worker = Thread.ofPlatform().name("dest-recovery").daemon().start(this::run);
         }
@@ -82,6 +85,9 @@ final class DestinationRecovery implements AutoCloseable {
                 if (cause == null || closed) {
                     worker = null;
                     return;
+                }
+                if (pendingLossGeneration < session.generation()) {
+                    continue;
                 }
                 lost = current;
             }

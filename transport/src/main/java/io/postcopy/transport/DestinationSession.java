@@ -40,7 +40,7 @@ final class DestinationSession {
     private volatile long digestsReceived;
     private volatile boolean finished;
     private volatile int generation;
-    private volatile java.util.function.Consumer<PostcopyException> onNetworkLoss;
+    private volatile java.util.function.ObjIntConsumer<PostcopyException> onNetworkLoss;
 
     /** Completes with the VM description the source sends first on the control connection. */
     CompletableFuture<VmDescription> descriptionReady() {
@@ -219,17 +219,20 @@ final class DestinationSession {
         if (finished || connectionGeneration != generation) {
             return true;
         }
-        java.util.function.Consumer<PostcopyException> handler = onNetworkLoss;
+        java.util.function.ObjIntConsumer<PostcopyException> handler = onNetworkLoss;
         if (handler == null) {
             fail(cause);
             return false;
         }
-        handler.accept(cause);
+        handler.accept(cause, connectionGeneration);
         return true;
     }
 
-    /** From now on a lost connection goes to {@code handler} (recovery) instead of failing the session. */
-    void recoverNetworkLossWith(java.util.function.Consumer<PostcopyException> handler) {
+    /**
+     * From now on a lost connection goes to {@code handler} (recovery) instead of failing the session, with the
+     * generation of the connection that reported it.
+     */
+    void recoverNetworkLossWith(java.util.function.ObjIntConsumer<PostcopyException> handler) {
         onNetworkLoss = handler;
     }
 

@@ -66,7 +66,13 @@ final class SourceRecovery {
             }).toArray(CompletableFuture[]::new));
         if (state == State.CONNECTED) {
             joinable = new CompletableFuture<>();
-            expiry = timer.schedule(onExpiry, resumeWaitMs, TimeUnit.MILLISECONDS);
+            try {
+                expiry = timer.schedule(onExpiry, resumeWaitMs, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // The source is shutting down: there is nothing to wait for.
+                onExpiry.run();
+                return;
+            }
             LOG.warn("session {}: network lost after switchover ({}); waiting up to {} ms for the destination to "
                 + "resume it, the VM stays paused here", Long.toHexString(sessionId), cause.getMessage(), resumeWaitMs);
         }
