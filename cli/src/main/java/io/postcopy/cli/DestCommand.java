@@ -65,6 +65,13 @@ final class DestCommand implements Callable<Integer> {
         description = "Upper bound on the whole migration (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    @Option(names = "--recovery-timeout", paramLabel = "DURATION", defaultValue = "60s",
+        converter = DurationConverter.class,
+        description = "After the VM resumed here, how long a lost network to the source may take to come back "
+            + "(reconnecting, faulting vCPUs wait) before the migration fails; 0 turns recovery off "
+            + "(default: ${DEFAULT-VALUE}).")
+    Duration recoveryTimeout;
+
     @Option(names = "--progress-lines", hidden = true,
         description = "Print 'PROGRESS <installed> <total>' lines on stderr (for the demo).")
     boolean progressLines;
@@ -80,7 +87,7 @@ final class DestCommand implements Callable<Integer> {
             ParentWatch.start();
         }
         DestinationOptions options = new DestinationOptions(connect.host(), connect.port(), backendFactory,
-            runAfter.toMillis(), timeout.toMillis(), prefetchPages);
+            runAfter.toMillis(), timeout.toMillis(), prefetchPages).withRecoveryTimeoutMs(recoveryTimeout.toMillis());
         PrintWriter err = spec.commandLine().getErr();
         MigrationProgress progress = progressLines ? (installed, total) -> {
             err.println(PROGRESS_PREFIX + installed + " " + total);

@@ -63,6 +63,13 @@ final class SourceCommand implements Callable<Integer> {
             + "the same flags (default: ${DEFAULT-VALUE}).")
     BackendOption backend;
 
+    @Option(names = "--resume-wait", paramLabel = "DURATION", defaultValue = "60s",
+        converter = DurationConverter.class,
+        description = "After switchover, how long to wait for a destination whose network was lost to resume the "
+            + "migration before giving up (the VM stays paused here); 0 turns recovery off "
+            + "(default: ${DEFAULT-VALUE}).")
+    Duration resumeWait;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "120s", converter = DurationConverter.class,
         description = "How long to wait for a destination to connect and finish, retries included "
             + "(default: ${DEFAULT-VALUE}).")
@@ -104,7 +111,8 @@ final class SourceCommand implements Callable<Integer> {
         }
         SourceOptions options = new SourceOptions(listen.host(), listen.port(), guest.memoryBytes(),
             guest.pageSize(), guest.vcpus(), guest.workload(), bandwidthBytesPerSecond, seed, modeOptions.mode(),
-            modeOptions.hybridRounds(), modeOptions.maxRounds(), modeOptions.downtimeBudgetMs());
+            modeOptions.hybridRounds(), modeOptions.maxRounds(), modeOptions.downtimeBudgetMs())
+            .withResumeWaitMs(resumeWait.toMillis());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (MetricsEndpoint metrics = MetricsEndpoint.open(metricsPort);
@@ -149,8 +157,8 @@ final class SourceCommand implements Callable<Integer> {
     private static PostcopyException afterSwitchover(FailedMigrationException e) {
         String memory = e.unsentPages() > 0
             ? " This side holds the only copy of the " + e.unsentPages() + " pages the destination never received, "
-                + "and post-copy recovery is not implemented yet: that memory is released as this command exits, so "
-                + "restart the VM from your last snapshot."
+                + "and no destination resumed the migration in time: that memory is released as this command exits, "
+                + "so restart the VM from your last snapshot."
             : " The destination had been sent every page: check whether the VM runs there before doing anything "
                 + "else.";
         return new PostcopyException(e.code(), "migration failed after switchover (" + e.causeMessage() + "). The VM "

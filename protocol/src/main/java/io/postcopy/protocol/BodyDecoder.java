@@ -53,7 +53,7 @@ final class BodyDecoder {
         int roleValue = in.u8();
         ConnectionRole role = ConnectionRole.fromWireValue(roleValue);
         if (role == null) {
-            throw in.malformed("role=" + roleValue + " (expected: 1..3)");
+            throw in.malformed("role=" + roleValue + " (expected: 1..4)");
         }
         if (pageSize > Protocol.MAX_PAGE_SIZE_IN_BYTES) {
             throw in.malformed("pageSizeInBytes=" + pageSize + " (expected: <= " + Protocol.MAX_PAGE_SIZE_IN_BYTES

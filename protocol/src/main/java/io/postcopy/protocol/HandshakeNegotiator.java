@@ -20,12 +20,15 @@ public final class HandshakeNegotiator {
      * ProtocolErrorCode#GEOMETRY_MISMATCH} (the destination expects another page size or count), {@link
      * ProtocolErrorCode#UNEXPECTED_MESSAGE} (an URGENT or BACKGROUND connection without {@link
      * Feature#URGENT_CHANNEL} granted), {@link ProtocolErrorCode#SESSION_MISMATCH} (an URGENT or BACKGROUND
-     * connection for a session that {@code isOpenSession} does not know).
+     * connection for a session that {@code isOpenSession} does not know); for a RESUME connection {@link
+     * ProtocolErrorCode#UNEXPECTED_MESSAGE} without {@link Feature#RECOVERY} granted and {@link
+     * ProtocolErrorCode#SESSION_MISMATCH} for a session that {@code isOpenSession} does not know.
      *
      * @param request       the destination's request
      * @param source        what the source offers
      * @param isOpenSession whether a session id belongs to a session whose CONTROL connection completed its
-     *                      handshake; consulted only for URGENT and BACKGROUND connections
+     *                      handshake (and, for RESUME, that still waits to be resumed); consulted for URGENT,
+     *                      BACKGROUND and RESUME connections
      * @return an accepted answer, or a refusal that the source sends before closing the connection
      */
     public static HandshakeAnswer answer(HandshakeRequest request, SourceCapabilities source,
@@ -42,7 +45,14 @@ public final class HandshakeNegotiator {
             return refuse(ProtocolErrorCode.GEOMETRY_MISMATCH, request, source);
         }
         long granted = request.requestedFeatures() & source.supportedFeatures();
-        if (request.role() != ConnectionRole.CONTROL) {
+        if (request.role() == ConnectionRole.RESUME) {
+            if (!Features.contains(granted, Feature.RECOVERY)) {
+                return refuse(ProtocolErrorCode.UNEXPECTED_MESSAGE, request, source);
+            }
+            if (!isOpenSession.test(request.sessionId())) {
+                return refuse(ProtocolErrorCode.SESSION_MISMATCH, request, source);
+            }
+        } else if (request.role() != ConnectionRole.CONTROL) {
             if (!Features.contains(granted, Feature.URGENT_CHANNEL)) {
                 return refuse(ProtocolErrorCode.UNEXPECTED_MESSAGE, request, source);
             }

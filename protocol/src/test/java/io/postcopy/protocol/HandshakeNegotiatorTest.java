@@ -96,6 +96,25 @@ class HandshakeNegotiatorTest {
     }
 
     @Test
+    void shouldRefuseResumeWhenRecoveryIsNotGrantedOrSessionIsUnknown() {
+        SourceCapabilities recovering = new SourceCapabilities(1, 1,
+            Features.of(Feature.URGENT_CHANNEL, Feature.RECOVERY), 4096, 1000);
+        HandshakeRequest withoutRecovery = new HandshakeRequest(1, 1, ConnectionRole.RESUME,
+            Feature.URGENT_CHANNEL.mask(), 4096, 1000, SESSION_ID);
+        assertEquals(ProtocolErrorCode.UNEXPECTED_MESSAGE,
+            HandshakeNegotiator.answer(withoutRecovery, recovering, id -> true).refusalCode());
+        HandshakeRequest resume = new HandshakeRequest(1, 1, ConnectionRole.RESUME,
+            Features.of(Feature.URGENT_CHANNEL, Feature.RECOVERY), 4096, 1000, SESSION_ID);
+        assertEquals(ProtocolErrorCode.UNEXPECTED_MESSAGE,
+            HandshakeNegotiator.answer(resume, SOURCE, id -> true).refusalCode(), "a source without RECOVERY");
+        assertEquals(ProtocolErrorCode.SESSION_MISMATCH,
+            HandshakeNegotiator.answer(resume, recovering, id -> id == SESSION_ID + 1).refusalCode());
+        HandshakeAnswer accepted = HandshakeNegotiator.answer(resume, recovering, id -> id == SESSION_ID);
+        assertTrue(accepted.isAccepted());
+        assertEquals(resume.requestedFeatures(), accepted.grantedFeatures());
+    }
+
+    @Test
     void shouldRefuseSessionMismatchWhenSecondaryConnectionNamesUnknownSession() {
         HandshakeRequest request = new HandshakeRequest(1, 1, ConnectionRole.BACKGROUND,
             Feature.URGENT_CHANNEL.mask(), 4096, 1000, SESSION_ID);

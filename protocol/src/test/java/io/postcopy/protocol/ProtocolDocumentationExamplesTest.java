@@ -28,6 +28,12 @@ class ProtocolDocumentationExamplesTest {
         "00000026 01 50435059 0001 0001 0123456789abcdef 0000000000000080 0000000000040000 00001000 01";
     private static final String REFUSED_ANSWER =
         "00000025 02 50435059 0003 0001 0123456789abcdef 0000000000000000 0000000000040000 00001000";
+    private static final String RESUME_REQUEST =
+        "00000026 01 50435059 0001 0001 0123456789abcdef 000000000000003f 0000000000040000 00001000 04";
+    private static final String RESUME_ANSWER =
+        "00000025 02 50435059 0000 0001 0123456789abcdef 000000000000002f 0000000000040000 00001000";
+    private static final String RECEIVED_BITMAP =
+        "0000001d 14 0000000000000000 00000002 ffffffffffffffff 00000000000000ff";
     private static final String DEMAND_REQUEST = "0000000e 10 01 00000001 0000000000001234";
     private static final String ZERO_ANSWER = "0000000b 11 0000000000001234 02 01";
     private static final String ERROR = "00000034 05 0004 002f 504147455f524551554553543a2070616765496e6465783d3130"
@@ -81,6 +87,21 @@ class ProtocolDocumentationExamplesTest {
     }
 
     @Test
+    void shouldProduceDocumentedAnswerWhenDestinationResumesItsSession() {
+        HandshakeRequest request = (HandshakeRequest) decode(RESUME_REQUEST, DecodeContext.handshake());
+        assertEquals(new HandshakeRequest(1, 1, ConnectionRole.RESUME, 0x3F, 4096, PAGE_COUNT, SESSION_ID), request);
+        assertEquals(compact(RESUME_ANSWER), encode(HandshakeNegotiator.answer(request, SOURCE,
+            id -> id == SESSION_ID)));
+        assertEquals(ProtocolErrorCode.SESSION_MISMATCH,
+            HandshakeNegotiator.answer(request, SOURCE, id -> false).refusalCode());
+
+        ReceivedBitmap bitmap = (ReceivedBitmap) decode(RECEIVED_BITMAP, DecodeContext.session(4096, 128, 0x3F));
+        assertTrue(bitmap.isReceived(0) && bitmap.isReceived(71));
+        assertTrue(!bitmap.isReceived(72) && !bitmap.isReceived(127));
+        assertEquals(compact(RECEIVED_BITMAP), encode(bitmap));
+    }
+
+    @Test
     void shouldMatchDocumentedFramesWhenEncodingFaultAndError() {
         assertEquals(compact(DEMAND_REQUEST), encode(PageRequest.of(RequestKind.DEMAND, 0x1234)));
         assertEquals(compact(ZERO_ANSWER), encode(PageData.zero(0x1234, PageDataOrigin.DEMAND)));
@@ -92,7 +113,7 @@ class ProtocolDocumentationExamplesTest {
     void shouldContainEveryExampleWhenReadingProtocolMd() throws IOException {
         String document = Files.readString(Path.of("PROTOCOL.md")).replace(" ", "").replace("\n", "");
         for (String example : new String[] {REQUEST, ANSWER, URGENT_REQUEST, REFUSED_REQUEST, REFUSED_ANSWER,
-            DEMAND_REQUEST, ZERO_ANSWER, ERROR}) {
+            RESUME_REQUEST, RESUME_ANSWER, RECEIVED_BITMAP, DEMAND_REQUEST, ZERO_ANSWER, ERROR}) {
             assertTrue(document.contains(compact(example)), "PROTOCOL.md lacks " + example);
         }
     }

@@ -39,7 +39,7 @@ final class RandomMessages {
         int minVersion = random.nextInt(1, 0x10000);
         int maxVersion = random.nextInt(minVersion, 0x10000);
         boolean adopt = random.nextBoolean();
-        return new HandshakeRequest(minVersion, maxVersion, ConnectionRole.values()[random.nextInt(3)],
+        return new HandshakeRequest(minVersion, maxVersion, randomRole(random),
             random.nextLong(), adopt ? 0 : pageSize(random), adopt ? 0 : random.nextLong(1, Protocol.MAX_PAGE_COUNT),
             random.nextLong() | 1);
     }
@@ -79,6 +79,10 @@ final class RandomMessages {
             digests[i] = random.nextLong();
         }
         return new PageDigests(random.nextLong(0, Frames.PAGE_COUNT - count + 1), digests);
+    }
+
+    private static ConnectionRole randomRole(SplittableRandom random) {
+        return ConnectionRole.values()[random.nextInt(ConnectionRole.values().length)];
     }
 
     private static ReceivedBitmap receivedBitmap(SplittableRandom random) {

@@ -51,7 +51,10 @@ final class BackgroundStreamHandler extends PageRequestHandler {
     void start(ChannelHandlerContext ctx) {
         this.context = ctx;
         this.sink = new ChannelPageSink(ctx.channel());
-        if (session.options().mode() == MigrationMode.POSTCOPY) {
+        if (session.hasSwitchedOver()) {
+            // A BACKGROUND connection that rejoins a resumed session (PROTOCOL.md section 9): the stream goes on.
+            phase = Phase.POSTCOPY;
+        } else if (session.options().mode() == MigrationMode.POSTCOPY) {
             // Even post-copy pre-copies the devices' state (VFIO PRE_COPY): only what changes in between is left
             // for the stop-and-copy inside the downtime.
             session.startDevicePrecopy();

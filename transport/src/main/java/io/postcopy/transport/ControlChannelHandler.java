@@ -10,10 +10,12 @@ import io.postcopy.protocol.Ping;
 import io.postcopy.protocol.Pong;
 import io.postcopy.protocol.ProtocolErrorCode;
 import io.postcopy.protocol.ProtocolException;
+import io.postcopy.protocol.ReceivedBitmap;
 
 /**
- * The source's control connection after the handshake: answers PING, turns the destination's ERROR into the
- * session's failure, refuses anything else. The session itself writes SWITCHOVER, states, digests and COMPLETE.
+ * The source's control connection after the handshake (CONTROL, or RESUME after a network loss): answers PING,
+ * turns the destination's ERROR into the session's failure, hands a resumed session's RECEIVED_BITMAP to it, refuses
+ * anything else. The session itself writes SWITCHOVER, states, digests and COMPLETE.
  */
 final class ControlChannelHandler extends SimpleChannelInboundHandler<Message> {
     private final SourceSession session;
@@ -27,6 +29,7 @@ final class ControlChannelHandler extends SimpleChannelInboundHandler<Message> {
         switch (message) {
             case Ping ping -> ctx.writeAndFlush(new Pong(ping.nonce()));
             case Pong pong -> { }
+            case ReceivedBitmap bitmap -> session.onReceivedBitmap(bitmap);
             case ErrorMessage error -> session.fail(peerError(error));
             default -> throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
                 message.type() + " on the control connection of the source");

@@ -36,7 +36,9 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
     private final HandshakeRequest sent;
     private final NegotiatedSession controlTerms;
     private final DestinationSession session;
+    private final int generation;
     private final CompletableFuture<NegotiatedSession> negotiated = new CompletableFuture<>();
+    private final CompletableFuture<Void> removed = new CompletableFuture<>();
     private ContiguousPageBatcher batcher;
 
     /**
@@ -44,11 +46,20 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
      * @param controlTerms what the session's CONTROL connection was granted, which this connection must be granted
      *                     too; {@code null} for the CONTROL connection itself
      * @param session      the session the connection belongs to
+     * @param generation   the session's connection generation this connection belongs to (0 until a network loss);
+     *                     what it reports after the session moved on to a newer generation is ignored
      */
-    DestinationChannelHandler(HandshakeRequest sent, NegotiatedSession controlTerms, DestinationSession session) {
+    DestinationChannelHandler(HandshakeRequest sent, NegotiatedSession controlTerms, DestinationSession session,
+                              int generation) {
         this.sent = sent;
         this.controlTerms = controlTerms;
         this.session = session;
+        this.generation = generation;
+    }
+
+    /** Completes when this handler has left its pipeline: no page read on its connection is installed after. */
+    CompletableFuture<Void> removed() {
+        return removed;
     }
 
     /** Completes with the negotiated session, or exceptionally if refused or the connection fails first. */
@@ -95,7 +106,7 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
             case Complete complete -> session.onComplete();
             case Ping ping -> ctx.writeAndFlush(new Pong(ping.nonce()));
             case Pong pong -> { }
-            case ErrorMessage error -> session.fail(ControlChannelHandler.peerError(error));
+            case ErrorMessage error -> session.fail(ControlChannelHandler.peerError(error), generation);
             default -> throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
                 message.type() + " sent to the destination");
         }
@@ -116,9 +127,13 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (batcher != null) {
-            batcher.close();
-            batcher = null;
+        try {
+            if (batcher != null) {
+                batcher.close();
+                batcher = null;
+            }
+        } finally {
+            removed.complete(null);
         }
     }
 
@@ -127,7 +142,7 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
         PostcopyException lost = new PostcopyException(ErrorCode.PEER_GONE, sent.role()
             + " connection to the source closed" + (negotiated.isDone() ? "" : " during the handshake"));
         negotiated.completeExceptionally(lost);
-        session.onConnectionClosed(lost);
+        session.onConnectionLost(lost, generation);
         ctx.fireChannelInactive();
     }
 
@@ -142,7 +157,11 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
                     sent.role() + " connection to the source lost: " + root, root)
             : new PostcopyException(ErrorCode.INTERNAL, root.toString(), root);
         negotiated.completeExceptionally(failure);
-        session.fail(failure);
+        if (failure.code() == ErrorCode.PEER_GONE) {
+            session.onConnectionLost(failure, generation);
+        } else {
+            session.fail(failure, generation);
+        }
         ctx.fireExceptionCaught(cause);
     }
 }

@@ -1,12 +1,7 @@
 package io.postcopy.transport;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.postcopy.engine.backend.FaultBackend;
 import io.postcopy.engine.backend.RegionAccessor;
 import io.postcopy.engine.machine.DeviceVerification;
@@ -29,14 +24,11 @@ import io.postcopy.engine.vm.Workloads;
 import io.postcopy.protocol.ConnectionRole;
 import io.postcopy.protocol.Feature;
 import io.postcopy.protocol.Features;
-import io.postcopy.protocol.HandshakeRequest;
 import io.postcopy.protocol.NegotiatedSession;
-import io.postcopy.protocol.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -64,7 +56,6 @@ public final class DestinationNode {
     private final long sessionId = new SecureRandom().nextLong() | 1L;
     private final DestinationSession session = new DestinationSession();
     private final NettyTransport transport = NettyTransport.best();
-    private final List<Channel> channels = new ArrayList<>();
 
     private DestinationNode(DestinationOptions options, MeterRegistry registry, FaultListener listener,
                             MigrationProgress progress) {
@@ -90,8 +81,14 @@ public final class DestinationNode {
 
     private DestinationResult run() throws InterruptedException {
         EventLoopGroup group = transport.newGroup(2, "dest-io");
+        long requested = options.recoveryTimeoutMs() > 0 ? REQUESTED_FEATURES | Feature.RECOVERY.mask()
+            : REQUESTED_FEATURES;
+        DestinationConnector connector = new DestinationConnector(options, group, transport, session, sessionId,
+            requested);
         try {
-            NegotiatedSession control = connect(group, ConnectionRole.CONTROL, null);
+            DestinationConnector.Connection controlConnection = connector.connect(ConnectionRole.CONTROL, null, 0,
+                remainingMs());
+            NegotiatedSession control = controlConnection.terms();
             VmDescription description = await(session.descriptionReady(), "the source's VM description");
             MemoryGeometry geometry = new MemoryGeometry(control.pageCount() * control.pageSizeInBytes(),
                 control.pageSizeInBytes());
@@ -109,14 +106,21 @@ public final class DestinationNode {
                 agent.start();
                 devices.beginResume();
                 DestinationPageSink sink = session.attach(backend, devices);
-                connect(group, ConnectionRole.URGENT, control);
-                connect(group, ConnectionRole.BACKGROUND, control);
-                backend.engine().attachSource(new RemotePageSource(channels.get(1), channels.get(2)));
-                try {
+                DestinationConnector.Connection urgent = connector.connect(ConnectionRole.URGENT, control, 0,
+                    remainingMs());
+                DestinationConnector.Connection background = connector.connect(ConnectionRole.BACKGROUND, control, 0,
+                    remainingMs());
+                backend.engine().attachSource(new RemotePageSource(urgent.channel(), background.channel()));
+                try (DestinationRecovery recovery = new DestinationRecovery(session, connector, control,
+                    backend.engine(), options.recoveryTimeoutMs(), List.of(controlConnection, urgent, background))) {
                     await(session.resumeStateReady(), "the source's switchover and vCPU states");
+                    if (control.isGranted(Feature.RECOVERY) && options.recoveryTimeoutMs() > 0) {
+                        // From here on the VM runs here and the source holds the rest: a lost network is recovered.
+                        session.recoverNetworkLossWith(recovery::onLoss);
+                    }
                     Machine machine = new Machine(devices, identity, devices.finishResume(),
                         SourceNode.guestRegion(geometry, deviceSettings));
-                    return runVm(backend, sink, description, machine);
+                    return runVm(backend, sink, description, machine, recovery);
                 } catch (RuntimeException | InterruptedException e) {
                     backend.abortFaults();
                     throw e;
@@ -124,9 +128,7 @@ public final class DestinationNode {
             }
         } finally {
             session.finish();
-            for (Channel channel : channels) {
-                channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-            }
+            connector.closeAll();
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         }
     }
@@ -140,7 +142,7 @@ public final class DestinationNode {
     }
 
     private DestinationResult runVm(FaultBackend backend, DestinationPageSink sink, VmDescription description,
-                                    Machine machine) throws InterruptedException {
+                                    Machine machine, DestinationRecovery recovery) throws InterruptedException {
         Workload workload = Workloads.create(description.workload());
         long stopEpochNs = session.switchover().sourceStopEpochNs();
         try (SimulatedVm vm = new SimulatedVm("dest",
@@ -148,7 +150,7 @@ public final class DestinationNode {
                 backend.engine()), machine.guestRegion()), workload,
             session.vcpuStates(), EpochClock::nowNanos)) {
             try {
-                return runResumedVm(vm, backend, sink, description, machine, workload, stopEpochNs);
+                return runResumedVm(vm, backend, sink, description, machine, workload, stopEpochNs, recovery);
             } catch (RuntimeException | InterruptedException e) {
                 // Before the VM's close joins its vCPUs: release those blocked on pages that will never come.
                 backend.abortFaults();
@@ -160,7 +162,7 @@ public final class DestinationNode {
     /** Resumes the VM, waits for every page, runs it a while, verifies it. */
     private DestinationResult runResumedVm(SimulatedVm vm, FaultBackend backend, DestinationPageSink sink,
                                            VmDescription description, Machine machine, Workload workload,
-                                           long stopEpochNs)
+                                           long stopEpochNs, DestinationRecovery recovery)
         throws InterruptedException {
         vm.start();
         if (machine.devicesVerified()) {
@@ -195,53 +197,9 @@ public final class DestinationNode {
             backend.memory().pageSize(), sink.arrivals(), (completeEpochNs - stopEpochNs) / 1e6,
             (vm.firstStepNanos() - stopEpochNs) / 1e6, (long) registry.counter("postcopy.faults").count(),
             MigrationReport.uffdFaults(registry),
-            sink.digests().compareWith(session.sourceDigests()), check);
+            sink.digests().compareWith(session.sourceDigests()), check, recovery.recoveries());
         return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus(),
             session.info(), MachineReport.of(identityChange, acknowledged, machine.verifications()));
-    }
-
-    /**
-     * Opens one connection of the session and waits for its handshake. CONTROL ({@code control == null}) adopts the
-     * source's geometry and starts the keepalive; the others ask for CONTROL's geometry and must be granted exactly
-     * what CONTROL was.
-     */
-    private NegotiatedSession connect(EventLoopGroup group, ConnectionRole role, NegotiatedSession control)
-        throws InterruptedException {
-        HandshakeRequest request = new HandshakeRequest(Protocol.MIN_SUPPORTED_VERSION, Protocol.MAX_SUPPORTED_VERSION,
-            role, REQUESTED_FEATURES, control == null ? 0 : control.pageSizeInBytes(),
-            control == null ? 0 : control.pageCount(), sessionId);
-        DestinationChannelHandler handler = new DestinationChannelHandler(request, control, session);
-        Bootstrap bootstrap = new Bootstrap().group(group).channel(transport.socketChannel())
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(10_000, remainingMs())))
-            .handler(new ChannelInitializer<SocketChannel>() {
-                @Override
-                protected void initChannel(SocketChannel channel) {
-                    Pipelines.install(channel.pipeline(), handler);
-                }
-            });
-        io.netty.channel.ChannelFuture connected = bootstrap.connect(options.host(), options.port()).await();
-        if (!connected.isSuccess()) {
-            throw new PostcopyException(ErrorCode.PEER_GONE, "cannot connect to the source at " + options.host() + ":"
-                + options.port() + ": " + connected.cause().getMessage() + " (is `postcopy source` running there?)",
-                connected.cause());
-        }
-        channels.add(connected.channel());
-        NegotiatedSession negotiated = await(handler.negotiated(), "the " + role + " handshake answer");
-        LOG.info("{} connection: protocol v{}, features {}", role, negotiated.version(),
-            Features.toString(negotiated.grantedFeatures()));
-        if (role == ConnectionRole.CONTROL) {
-            startKeepalive(connected.channel());
-        }
-        return negotiated;
-    }
-
-    /** PINGs the source on CONTROL; a source silent past the keepalive deadline fails the migration at once. */
-    private void startKeepalive(Channel control) {
-        control.pipeline().addFirst(KeepaliveHandler.NAME, KeepaliveHandler.pinging("the source at "
-            + options.host() + ":" + options.port() + " (CONTROL connection)",
-            TimeUnit.MILLISECONDS.toNanos(options.pingIntervalMs()),
-            TimeUnit.MILLISECONDS.toNanos(options.keepaliveTimeoutMs()), System::nanoTime, session::fail));
     }
 
     private <T> T await(CompletableFuture<T> future, String what) throws InterruptedException {

@@ -22,23 +22,31 @@ import java.util.function.Function;
  * @param pingIntervalMs   keepalive: a PING goes to the source on the CONTROL connection this often
  * @param keepaliveTimeoutMs keepalive: the migration fails with {@code TIMEOUT} when nothing (no PONG, no other
  *                         frame) arrived on the CONTROL connection for this long; more than {@code pingIntervalMs}
+ * @param recoveryTimeoutMs recovery: after the VM resumed here, how long a lost network may take to come back
+ *                         (reconnecting with backoff, PROTOCOL.md section 9) before the migration fails with
+ *                         {@code TIMEOUT}; faulting vCPUs keep waiting meanwhile. 0 = do not ask for
+ *                         {@code RECOVERY}: a lost connection fails the migration at once. The whole migration
+ *                         still ends by {@code timeoutMs}
  * @param vcpuAccessorDecorator wraps each vCPU's accessor before the VM is built ({@link VcpuAccessorDecorator#NONE}
  *                         by default): how a bench paces or observes the guest without wrapping the backend
  */
 public record DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
                                  long runAfterMs, long timeoutMs, int prefetchPages, long pingIntervalMs,
-                                 long keepaliveTimeoutMs, VcpuAccessorDecorator vcpuAccessorDecorator) {
+                                 long keepaliveTimeoutMs, long recoveryTimeoutMs,
+                                 VcpuAccessorDecorator vcpuAccessorDecorator) {
     /** Default {@link #pingIntervalMs()}: one PING a second. */
     public static final long DEFAULT_PING_INTERVAL_MS = 1_000;
     /** Default {@link #keepaliveTimeoutMs()}: ten unanswered PINGs. */
     public static final long DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
+    /** Default {@link #recoveryTimeoutMs()}: a minute to get the network back. */
+    public static final long DEFAULT_RECOVERY_TIMEOUT_MS = 60_000;
 
     /** vCPU accessors as the backend makes them. */
     public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
                               long runAfterMs, long timeoutMs, int prefetchPages, long pingIntervalMs,
-                              long keepaliveTimeoutMs) {
+                              long keepaliveTimeoutMs, long recoveryTimeoutMs) {
         this(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, pingIntervalMs, keepaliveTimeoutMs,
-            VcpuAccessorDecorator.NONE);
+            recoveryTimeoutMs, VcpuAccessorDecorator.NONE);
     }
 
     /** Without prefetch around faults, with the default keepalive. */
@@ -51,13 +59,19 @@ public record DestinationOptions(String host, int port, Function<FaultEngineCont
     public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
                               long runAfterMs, long timeoutMs, int prefetchPages) {
         this(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, DEFAULT_PING_INTERVAL_MS,
-            DEFAULT_KEEPALIVE_TIMEOUT_MS);
+            DEFAULT_KEEPALIVE_TIMEOUT_MS, DEFAULT_RECOVERY_TIMEOUT_MS);
     }
 
     /** These options with another keepalive (see {@link #pingIntervalMs()}, {@link #keepaliveTimeoutMs()}). */
     public DestinationOptions withKeepalive(long newPingIntervalMs, long newKeepaliveTimeoutMs) {
         return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages,
-            newPingIntervalMs, newKeepaliveTimeoutMs, vcpuAccessorDecorator);
+            newPingIntervalMs, newKeepaliveTimeoutMs, recoveryTimeoutMs, vcpuAccessorDecorator);
+    }
+
+    /** These options with another {@link #recoveryTimeoutMs()} (0 = no recovery). */
+    public DestinationOptions withRecoveryTimeoutMs(long newRecoveryTimeoutMs) {
+        return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages,
+            pingIntervalMs, keepaliveTimeoutMs, newRecoveryTimeoutMs, vcpuAccessorDecorator);
     }
 
     /** Validates every range before anything starts. */
@@ -77,6 +91,10 @@ public record DestinationOptions(String host, int port, Function<FaultEngineCont
                 + ", keepaliveTimeoutMs=" + keepaliveTimeoutMs + " (expected: pingIntervalMs >= 1, keepaliveTimeoutMs"
                 + " > pingIntervalMs)");
         }
+        if (recoveryTimeoutMs < 0) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "recoveryTimeoutMs=" + recoveryTimeoutMs
+                + " (expected: >= 0, 0 = no recovery)");
+        }
         if (runAfterMs < 0 || timeoutMs <= 0) {
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "runAfterMs=" + runAfterMs + ", timeoutMs="
                 + timeoutMs + " (expected: runAfterMs >= 0, timeoutMs > 0)");
@@ -86,6 +104,6 @@ public record DestinationOptions(String host, int port, Function<FaultEngineCont
     /** The same settings with each vCPU's accessor wrapped by {@code decorator}. */
     public DestinationOptions withVcpuAccessorDecorator(VcpuAccessorDecorator decorator) {
         return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, pingIntervalMs,
-            keepaliveTimeoutMs, decorator);
+            keepaliveTimeoutMs, recoveryTimeoutMs, decorator);
     }
 }

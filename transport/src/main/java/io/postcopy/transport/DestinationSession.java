@@ -39,6 +39,8 @@ final class DestinationSession {
     private volatile PageDigests sourceDigests;
     private volatile long digestsReceived;
     private volatile boolean finished;
+    private volatile int generation;
+    private volatile java.util.function.ObjIntConsumer<PostcopyException> onNetworkLoss;
 
     /** Completes with the VM description the source sends first on the control connection. */
     CompletableFuture<VmDescription> descriptionReady() {
@@ -200,10 +202,59 @@ final class DestinationSession {
         failure.completeExceptionally(cause);
     }
 
-    void onConnectionClosed(PostcopyException cause) {
-        if (!finished) {
+    /** A failure reported by a connection of {@code connectionGeneration}: ignored if that generation was lost. */
+    void fail(PostcopyException cause, int connectionGeneration) {
+        if (connectionGeneration == generation) {
             fail(cause);
         }
+    }
+
+    /**
+     * A connection of {@code connectionGeneration} closed or went silent. Nothing once the migration finished or for
+     * a generation already lost; the network loss handler if recovery is on; otherwise the session fails.
+     *
+     * @return true if recovery takes it (the caller closes without an ERROR frame)
+     */
+    boolean onConnectionLost(PostcopyException cause, int connectionGeneration) {
+        if (finished || connectionGeneration != generation) {
+            return true;
+        }
+        java.util.function.ObjIntConsumer<PostcopyException> handler = onNetworkLoss;
+        if (handler == null) {
+            fail(cause);
+            return false;
+        }
+        handler.accept(cause, connectionGeneration);
+        return true;
+    }
+
+    /**
+     * From now on a lost connection goes to {@code handler} (recovery) instead of failing the session, with the
+     * generation of the connection that reported it.
+     */
+    void recoverNetworkLossWith(java.util.function.ObjIntConsumer<PostcopyException> handler) {
+        onNetworkLoss = handler;
+    }
+
+    /** Whether a lost connection is now recovered from rather than failing the session. */
+    boolean isRecoverable() {
+        return onNetworkLoss != null && !finished;
+    }
+
+    /** The current connection generation: 0, then one more after each network loss. */
+    int generation() {
+        return generation;
+    }
+
+    /**
+     * A network loss: what connections of the current generation report from now on is ignored, and the digest
+     * table starts over (the source sends it whole after the resume).
+     *
+     * @return the new generation
+     */
+    synchronized int nextGeneration() {
+        digestsReceived = 0;
+        return ++generation;
     }
 
     private synchronized void checkResumeState() {

@@ -40,7 +40,8 @@ final class SourceHandshakeHandler extends SimpleChannelInboundHandler<Message> 
                 message.type() + " before the handshake");
         }
         SourceCapabilities capabilities = node.capabilities();
-        HandshakeAnswer answer = HandshakeNegotiator.answer(request, capabilities, node::isOpenSession);
+        HandshakeAnswer answer = HandshakeNegotiator.answer(request, capabilities,
+            request.role() == ConnectionRole.RESUME ? node::isResumableSession : node::isOpenSession);
         if (answer.isAccepted() && request.role() == ConnectionRole.CONTROL && node.hasSession()) {
             answer = refuse(answer, ProtocolErrorCode.UNEXPECTED_MESSAGE);
         }
@@ -61,27 +62,58 @@ final class SourceHandshakeHandler extends SimpleChannelInboundHandler<Message> 
                     watchForSilence(ctx, session);
                     session.sendVmDescription();
                 }
+                case RESUME -> {
+                    SourceSession session = node.session();
+                    HandshakeAnswer accepted = answer;
+                    whenDone(ctx, session.resume(ctx.channel()), () -> {
+                        enter(ctx, session, accepted, new ControlChannelHandler(session));
+                        watchForSilence(ctx, session);
+                    });
+                }
                 case URGENT -> {
                     SourceSession session = node.session();
-                    if (session.join(ctx.channel(), request.role())) {
-                        enter(ctx, session, answer, new PageRequestHandler(session));
-                    }
+                    HandshakeAnswer accepted = answer;
+                    whenDone(ctx, session.joinable(), () -> {
+                        if (session.join(ctx.channel(), request.role())) {
+                            enter(ctx, session, accepted, new PageRequestHandler(session));
+                        }
+                    });
                 }
                 case BACKGROUND -> {
                     SourceSession session = node.session();
-                    if (session.join(ctx.channel(), request.role())) {
-                        BackgroundStreamHandler stream = new BackgroundStreamHandler(session);
-                        enter(ctx, session, answer, stream);
-                        stream.start(ctx.pipeline().context(stream));
-                    }
+                    HandshakeAnswer accepted = answer;
+                    whenDone(ctx, session.joinable(), () -> {
+                        if (session.join(ctx.channel(), request.role())) {
+                            BackgroundStreamHandler stream = new BackgroundStreamHandler(session);
+                            enter(ctx, session, accepted, stream);
+                            stream.start(ctx.pipeline().context(stream));
+                        }
+                    });
                 }
                 default -> throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
                     "role " + request.role());
             }
         } catch (PostcopyException e) {
-            ctx.writeAndFlush(refuse(answer, ProtocolErrorCode.INTERNAL)).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(refuse(answer, ProtocolErrorCode.fromWireValue(e.code().wireValue())))
+                .addListener(ChannelFutureListener.CLOSE);
             throw e;
         }
+    }
+
+    /**
+     * Answers the handshake once {@code ready} completes, on the channel's event loop: URGENT and BACKGROUND after a
+     * network loss wait for the resumed session's bitmap, RESUME for the lost connections to close (PROTOCOL.md
+     * section 9; the destination sends nothing else before the answer). A session that ends meanwhile closes it.
+     */
+    private static void whenDone(ChannelHandlerContext ctx, java.util.concurrent.CompletableFuture<Void> ready,
+                                 Runnable answer) {
+        ready.whenComplete((ignored, failure) -> ctx.executor().execute(() -> {
+            if (failure != null || !ctx.channel().isActive()) {
+                ctx.close();
+            } else {
+                answer.run();
+            }
+        }));
     }
 
     /**

@@ -175,8 +175,21 @@ public final class SourceNode implements AutoCloseable {
         return transport.reportName();
     }
 
+    /** Every known feature, but {@code RECOVERY} only if the options give a resumed session time to come back. */
     SourceCapabilities capabilities() {
-        return SourceCapabilities.current(geometry.pageSize(), geometry.pageCount());
+        SourceCapabilities all = SourceCapabilities.current(geometry.pageSize(), geometry.pageCount());
+        if (options.resumeWaitMs() > 0) {
+            return all;
+        }
+        return new SourceCapabilities(all.minVersion(), all.maxVersion(),
+            all.supportedFeatures() & ~io.postcopy.protocol.Feature.RECOVERY.mask(), all.pageSizeInBytes(),
+            all.pageCount());
+    }
+
+    /** Whether {@code sessionId} names the open session and a RESUME handshake may resume it now. */
+    boolean isResumableSession(long sessionId) {
+        SourceSession current = session;
+        return current != null && current.sessionId() == sessionId && current.isResumable();
     }
 
     boolean hasSession() {

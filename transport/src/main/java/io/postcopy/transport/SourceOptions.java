@@ -25,12 +25,18 @@ import io.postcopy.engine.vm.Workloads;
  * @param peerIdleTimeoutMs        keepalive: a migration fails with {@code TIMEOUT} when nothing arrived on its
  *                                 CONTROL connection for this long (the destination pings it every second by
  *                                 default), >= 1
+ * @param resumeWaitMs             recovery: after switchover, how long a session whose network was lost waits for
+ *                                 the destination to resume it (PROTOCOL.md section 9) before it fails and the VM
+ *                                 stays paused here; 0 = do not offer the {@code RECOVERY} feature at all
  */
 public record SourceOptions(String host, int port, long memoryBytes, int pageSize, int vcpus, String workload,
                             long bandwidthBytesPerSecond, long seed, MigrationMode mode, int hybridRounds,
-                            int maxPrecopyRounds, long downtimeBudgetMs, long peerIdleTimeoutMs) {
+                            int maxPrecopyRounds, long downtimeBudgetMs, long peerIdleTimeoutMs,
+                            long resumeWaitMs) {
     /** Default {@link #peerIdleTimeoutMs()}: ten of the destination's default PING intervals. */
     public static final long DEFAULT_PEER_IDLE_TIMEOUT_MS = 10_000;
+    /** Default {@link #resumeWaitMs()}: a minute for the destination to come back after a network loss. */
+    public static final long DEFAULT_RESUME_WAIT_MS = 60_000;
 
     /** Post-copy with the default precopy settings (unused by post-copy) and the default keepalive. */
     public SourceOptions(String host, int port, long memoryBytes, int pageSize, int vcpus, String workload,
@@ -44,13 +50,19 @@ public record SourceOptions(String host, int port, long memoryBytes, int pageSiz
                          long bandwidthBytesPerSecond, long seed, MigrationMode mode, int hybridRounds,
                          int maxPrecopyRounds, long downtimeBudgetMs) {
         this(host, port, memoryBytes, pageSize, vcpus, workload, bandwidthBytesPerSecond, seed, mode, hybridRounds,
-            maxPrecopyRounds, downtimeBudgetMs, DEFAULT_PEER_IDLE_TIMEOUT_MS);
+            maxPrecopyRounds, downtimeBudgetMs, DEFAULT_PEER_IDLE_TIMEOUT_MS, DEFAULT_RESUME_WAIT_MS);
     }
 
     /** These options with another {@link #peerIdleTimeoutMs()}. */
     public SourceOptions withPeerIdleTimeoutMs(long newPeerIdleTimeoutMs) {
         return new SourceOptions(host, port, memoryBytes, pageSize, vcpus, workload, bandwidthBytesPerSecond, seed,
-            mode, hybridRounds, maxPrecopyRounds, downtimeBudgetMs, newPeerIdleTimeoutMs);
+            mode, hybridRounds, maxPrecopyRounds, downtimeBudgetMs, newPeerIdleTimeoutMs, resumeWaitMs);
+    }
+
+    /** These options with another {@link #resumeWaitMs()} (0 = no recovery). */
+    public SourceOptions withResumeWaitMs(long newResumeWaitMs) {
+        return new SourceOptions(host, port, memoryBytes, pageSize, vcpus, workload, bandwidthBytesPerSecond, seed,
+            mode, hybridRounds, maxPrecopyRounds, downtimeBudgetMs, peerIdleTimeoutMs, newResumeWaitMs);
     }
 
     /** Validates every range before anything starts. */
@@ -61,6 +73,10 @@ public record SourceOptions(String host, int port, long memoryBytes, int pageSiz
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "hybridRounds=" + hybridRounds
                 + ", maxPrecopyRounds=" + maxPrecopyRounds + ", downtimeBudgetMs=" + downtimeBudgetMs
                 + " (expected: 1..100, 1..1000, >= 1)");
+        }
+        if (resumeWaitMs < 0) {
+            throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "resumeWaitMs=" + resumeWaitMs
+                + " (expected: >= 0, 0 = no recovery)");
         }
         if (peerIdleTimeoutMs < 1) {
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "peerIdleTimeoutMs=" + peerIdleTimeoutMs

@@ -8,7 +8,9 @@ package io.postcopy.transport;
  * @param zeroPages            pages sent as a zero encoding
  * @param requestsForSentPages demand requests for pages already sent (answered by the page in flight)
  * @param totalTimeMs          from the source's stop to the last page sent
+ * @param recoveries           network losses after switchover the session recovered from (0 normally); pages
+ *                             lost in flight were sent again and are counted again
  */
 public record SourceResult(long demandPages, long backgroundPages, long zeroPages, long requestsForSentPages,
-                           double totalTimeMs) {
+                           double totalTimeMs, int recoveries) {
 }

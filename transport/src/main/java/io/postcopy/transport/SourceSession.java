@@ -56,8 +56,10 @@ final class SourceSession {
     private final NegotiatedSession terms;
     private final SourcePageServer server;
     private final DirtyPageLog dirtyLog;
-    private final Channel control;
     private final SourceOptions options;
+    private final SourceRecovery recovery;
+    private volatile Channel control;
+    private int generation;
     private final List<Channel> connections = new ArrayList<>();
     private final AtomicBoolean completeSent = new AtomicBoolean();
     private final CompletableFuture<SourceResult> outcome = new CompletableFuture<>();
@@ -81,8 +83,16 @@ final class SourceSession {
         this.dirtyLog = dirtyLog;
         this.control = control;
         this.options = options;
+        this.recovery = terms.isGranted(io.postcopy.protocol.Feature.RECOVERY) && options.resumeWaitMs() > 0
+            ? new SourceRecovery(terms.sessionId(), options.resumeWaitMs(), server) : null;
         connections.add(control);
-        control.closeFuture().addListener(f -> onConnectionClosed(control, ConnectionRole.CONTROL));
+        watch(control, ConnectionRole.CONTROL);
+    }
+
+    /** Notes the close of a connection of the current generation. Called under this object's lock or before. */
+    private void watch(Channel connection, ConnectionRole role) {
+        int connectionGeneration = generation;
+        connection.closeFuture().addListener(f -> onConnectionClosed(connection, role, connectionGeneration));
     }
 
     long sessionId() {
@@ -101,9 +111,9 @@ final class SourceSession {
      */
     boolean join(Channel connection, ConnectionRole role) {
         synchronized (this) {
-            if (phase != Phase.ENDED) {
+            if (phase != Phase.ENDED && (recovery == null || !recovery.isRecovering())) {
                 connections.add(connection);
-                connection.closeFuture().addListener(f -> onConnectionClosed(connection, role));
+                watch(connection, role);
                 return true;
             }
         }
@@ -138,6 +148,96 @@ final class SourceSession {
 
     boolean switchoverAsked() {
         return switchoverAsked;
+    }
+
+    /**
+     * Completes when an URGENT or BACKGROUND connection may join: at once, or after a network loss once the resumed
+     * control connection has delivered the whole RECEIVED_BITMAP; exceptionally if the session ends first.
+     */
+    java.util.concurrent.CompletableFuture<Void> joinable() {
+        return recovery == null ? CompletableFuture.completedFuture(null) : recovery.joinable();
+    }
+
+    /** True once the VM stopped for switchover: a BACKGROUND connection that joins now resumes the page stream. */
+    synchronized boolean hasSwitchedOver() {
+        return switchedOver;
+    }
+
+    /** Whether a RESUME handshake may name this session: recovery was granted and the session switched over. */
+    synchronized boolean isResumable() {
+        return recovery != null && phase == Phase.SWITCHED_OVER && !completeSent.get();
+    }
+
+    /** Network losses this session recovered from. */
+    int recoveries() {
+        return recovery == null ? 0 : recovery.recoveries();
+    }
+
+    /**
+     * A RESUME handshake for this session arrived on {@code resumed} (PROTOCOL.md section 9). A session that has not
+     * noticed its loss yet takes this as the notice. The returned future completes once every connection of the lost
+     * generation has closed; the caller then answers the handshake, and {@code resumed} is the control connection.
+     *
+     * @throws PostcopyException {@code SESSION_MISMATCH} if the session cannot be resumed (it ended)
+     */
+    CompletableFuture<Void> resume(Channel resumed) {
+        synchronized (this) {
+            if (!isResumable()) {
+                throw new PostcopyException(ErrorCode.SESSION_MISMATCH, "session " + Long.toHexString(sessionId())
+                    + " cannot be resumed (it " + (phase == Phase.ENDED ? "ended" : "has not switched over") + ")");
+            }
+            if (!recovery.isRecovering() || connections.size() > 0) {
+                loseNetwork(new PostcopyException(ErrorCode.PEER_GONE, "the destination resumed the session on a new "
+                    + "connection"), generation);
+            }
+            CompletableFuture<Void> lostClosed = recovery.onResume();
+            control = resumed;
+            connections.add(resumed);
+            watch(resumed, ConnectionRole.RESUME);
+            return lostClosed;
+        }
+    }
+
+    /**
+     * One RECEIVED_BITMAP frame on the resumed control connection; the last one reconnects the session.
+     *
+     * @throws io.postcopy.protocol.ProtocolException {@code UNEXPECTED_MESSAGE} outside a resume
+     */
+    void onReceivedBitmap(io.postcopy.protocol.ReceivedBitmap bitmap) {
+        if (recovery == null) {
+            throw new io.postcopy.protocol.ProtocolException(io.postcopy.protocol.ProtocolErrorCode.UNEXPECTED_MESSAGE,
+                "RECEIVED_BITMAP without recovery");
+        }
+        if (recovery.onBitmap(bitmap)) {
+            afterDelivery();
+        }
+    }
+
+    /**
+     * The network of the session is lost after switchover and recovery was granted: the connections of generation
+     * {@code lostGeneration} close without an ERROR (the destination will resume the session), the VM stays paused,
+     * and the wait for the destination begins.
+     *
+     * @return true if the loss is handled (recovering, or a connection of an older generation, or the session ended);
+     *     false if the session must fail
+     */
+    private synchronized boolean loseNetwork(PostcopyException cause, int lostGeneration) {
+        if (phase == Phase.ENDED || lostGeneration != generation) {
+            return true;
+        }
+        if (recovery == null || phase != Phase.SWITCHED_OVER || completeSent.get()) {
+            return false;
+        }
+        generation++;
+        List<Channel> lost = List.copyOf(connections);
+        connections.clear();
+        recovery.onLoss(cause, lost, control.eventLoop(), () -> fail(new PostcopyException(ErrorCode.TIMEOUT,
+            "the destination did not resume the session within " + options.resumeWaitMs() + " ms of the network loss ("
+            + cause.getMessage() + ")")));
+        for (Channel connection : lost) {
+            connection.close();
+        }
+        return true;
     }
 
     /** Sends the VM description on the control connection; the destination sets up its memory from it. */
@@ -284,9 +384,13 @@ final class SourceSession {
             LOG.warn("session {}: {}; every page had been sent, closing", Long.toHexString(sessionId()),
                 silence.getMessage());
             control.close();
-        } else {
+        } else if (!loseNetworkNow(silence)) {
             failAndTell(silence);
         }
+    }
+
+    private synchronized boolean loseNetworkNow(PostcopyException cause) {
+        return loseNetwork(cause, generation);
     }
 
     /**
@@ -327,10 +431,17 @@ final class SourceSession {
             }
             phase = Phase.ENDED;
             toClose = List.copyOf(connections);
+            if (recovery != null) {
+                recovery.onEnded(failure);
+            }
         }
         LOG.warn("session {} failed: {}", Long.toHexString(sessionId()), failure.getMessage());
         // The outcome is known only when every connection has closed: by then no handler of this session runs, so a
         // next session (after a rollback) shares nothing with this one.
+        if (toClose.isEmpty()) {
+            outcome.completeExceptionally(failure);
+            return;
+        }
         AtomicInteger open = new AtomicInteger(toClose.size());
         for (Channel connection : toClose) {
             connection.closeFuture().addListener(f -> {
@@ -351,10 +462,14 @@ final class SourceSession {
         }
     }
 
-    private void onConnectionClosed(Channel connection, ConnectionRole role) {
+    private void onConnectionClosed(Channel connection, ConnectionRole role, int connectionGeneration) {
         if (!completeSent.get()) {
-            fail(new PostcopyException(ErrorCode.PEER_GONE, "the destination closed its " + role + " connection "
-                + "after " + server.sentPageCount() + " of " + server.memory().pageCount() + " pages had been sent"));
+            PostcopyException lost = new PostcopyException(ErrorCode.PEER_GONE, "the destination closed its " + role
+                + " connection after " + server.sentPageCount() + " of " + server.memory().pageCount()
+                + " pages had been sent");
+            if (!loseNetwork(lost, connectionGeneration)) {
+                fail(lost);
+            }
             return;
         }
         if (connection == control) {
@@ -366,7 +481,7 @@ final class SourceSession {
             }
             node.migrated();
             outcome.complete(new SourceResult(server.demandPages(), server.backgroundPages(), server.zeroPages(),
-                server.requestsForSentPages(), (allSentNanoTime - stopNanoTime) / 1e6));
+                server.requestsForSentPages(), (allSentNanoTime - stopNanoTime) / 1e6, recoveries()));
         }
     }
 }

@@ -95,7 +95,8 @@ class LoopbackMigrationTest {
         long start = System.nanoTime();
         try {
             DestinationOptions options = new DestinationOptions("127.0.0.1", source.localAddress().getPort(),
-                context -> io.postcopy.engine.backend.FaultBackends.create(backend, context), 100, 60_000);
+                context -> io.postcopy.engine.backend.FaultBackends.create(backend, context), 100, 60_000)
+                .withRecoveryTimeoutMs(2_000);
             PostcopyException e = assertThrows(PostcopyException.class, () -> DestinationNode.migrate(
                 options, new SimpleMeterRegistry(), FaultListener.NONE, (installed, total) -> {
                     if (installed > 0 && installed < total && killed.compareAndSet(false, true)) {

@@ -61,6 +61,7 @@ class VcpuAccessorDecoratorTest {
             .withVcpuAccessorDecorator(decorator).withKeepalive(50, 500);
         assertEquals(decorator, options.vcpuAccessorDecorator());
         assertEquals(500, options.withVcpuAccessorDecorator(VcpuAccessorDecorator.NONE).keepaliveTimeoutMs());
+        assertEquals(decorator, options.withRecoveryTimeoutMs(0).vcpuAccessorDecorator());
     }
 
     /** Wraps each vCPU's accessor in one that counts its accesses. */

@@ -36,6 +36,7 @@ import java.util.List;
  *                       (null when no machine migrated: the in-process demo)
  * @param vmclock        the VM clock page's disruption marker before and after (null likewise)
  * @param devices        each device and whether its migrated state verified (empty likewise)
+ * @param recoveries     network losses after switchover that the migration recovered from (0 normally)
  */
 public record MigrationSummary(
     String result,
@@ -59,7 +60,8 @@ public record MigrationSummary(
     long pagesDiscarded,
     MachineReport.GenerationReport generation,
     MachineReport.VmClockReport vmclock,
-    List<DeviceVerification> devices) {
+    List<DeviceVerification> devices,
+    int recoveries) {
 
     /** The value of {@code result} for a lossless migration. */
     public static final String PASS = "PASS";
@@ -93,7 +95,7 @@ public record MigrationSummary(
                 report.workloadCheck().firstViolation()),
             info.precopyRounds(), info.converged(), info.pagesDiscarded(),
             machine == null ? null : machine.generation(), machine == null ? null : machine.vmclock(),
-            machine == null ? List.of() : machine.devices());
+            machine == null ? List.of() : machine.devices(), report.recoveries());
     }
 
     private static double round3(double value) {

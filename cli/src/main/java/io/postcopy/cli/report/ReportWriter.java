@@ -84,6 +84,9 @@ public final class ReportWriter {
             t.row("devices", r.devices().stream().map(d -> d.name() + (d.verified() ? " verified" : " NOT verified"))
                 .collect(java.util.stream.Collectors.joining(", ")));
         }
+        if (r.recoveries() > 0) {
+            t.row("network", r.recoveries() + " loss(es) after switchover, recovered");
+        }
         MigrationSummary.Integrity i = r.integrity();
         t.row("integrity", i.pagesVerified() + " of " + r.pageCount() + " pages verified, " + i.mismatches()
             + " mismatches" + (i.mismatches() > 0 ? " (first at page " + i.firstMismatchPage() + ")" : ""));

@@ -41,7 +41,7 @@ class MigrationSummaryTest {
         assertEquals(List.of("result", "backend", "mode", "transport", "memoryBytes", "pageSize", "vcpus", "workload",
             "pages", "totalTimeMs", "downtimeMs", "faults", "uffdFaults", "faultLatencyUs", "integrity",
             "workloadCheck", "precopyRounds", "precopyConverged", "pagesDiscarded", "generation", "vmclock",
-            "devices"),
+            "devices", "recoveries"),
             fieldNames(json));
         assertEquals(List.of("demand", "background", "zero", "duplicate", "precopy", "precopyResent"),
             fieldNames(json.get("pages")));

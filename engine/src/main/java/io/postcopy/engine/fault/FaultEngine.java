@@ -47,6 +47,9 @@ public final class FaultEngine implements AutoCloseable {
     private volatile long completedAtNanos;
     private volatile PageSource source;
     private volatile boolean closed;
+    private volatile long detachedSinceNs;
+    private volatile boolean detached;
+    private final java.util.concurrent.atomic.AtomicLong detachedTotalNs = new java.util.concurrent.atomic.AtomicLong();
     private Thread requestAgent;
 
     /** Creates an engine with no page present; nothing is requested until a source is attached. */
@@ -83,18 +86,48 @@ public final class FaultEngine implements AutoCloseable {
     /**
      * Connects the engine to where pages come from, and starts the request agent that drains the async queue.
      * Pages requested before (or while the previous source was lost) and still missing are asked for again.
-     * May be called again with a new source after a reconnect.
+     * May be called again with a new source after a reconnect ({@link #detachSource()}): the pages then asked
+     * again go through {@link PageSource#requestAgain}, and the time spent detached is added to the deadline of
+     * every wait that spanned it.
      */
     public synchronized void attachSource(PageSource newSource) {
         ensureOpen();
+        boolean again = source != null || detached;
+        if (detached) {
+            detachedTotalNs.addAndGet(context.nanoClock().getAsLong() - detachedSinceNs);
+            detached = false;
+        }
         this.source = newSource;
         if (requestAgent == null) {
             requestAgent = Thread.ofPlatform().name("postcopy-request-agent").daemon().start(this::runRequestAgent);
         }
         long[] pending = outstandingPages();
         if (pending.length > 0) {
-            newSource.requestPrefetch(pending, pending.length);
+            if (again) {
+                newSource.requestAgain(pending, pending.length);
+            } else {
+                newSource.requestPrefetch(pending, pending.length);
+            }
         }
+    }
+
+    /**
+     * The source was lost (a network loss, PROTOCOL.md section 9): requests are recorded but not sent until the
+     * next {@link #attachSource}, which asks for every missing requested page again. Waiting threads keep waiting,
+     * and no wait times out while detached: the caller bounds the detachment (its recovery deadline) and
+     * {@linkplain #close() closes} the engine if the source does not come back. Idempotent.
+     */
+    public synchronized void detachSource() {
+        if (!detached) {
+            detachedSinceNs = context.nanoClock().getAsLong();
+            detached = true;
+        }
+        source = null;
+    }
+
+    /** True between {@link #detachSource()} and the next {@link #attachSource}. */
+    public boolean isDetached() {
+        return detached;
     }
 
     /** Load-acquire: is page {@code pageIndex} present. Not range-checked: the hot path of every accessor. */
@@ -199,6 +232,7 @@ public final class FaultEngine implements AutoCloseable {
             return;
         }
         long start = context.nanoClock().getAsLong();
+        long detachedAtStart = detachedTotalNs.get();
         long deadline = start + context.faultTimeoutNs();
         boolean coalesced = !faulted.casSet(pageIndex);
         if (!coalesced) {
@@ -211,7 +245,7 @@ public final class FaultEngine implements AutoCloseable {
         asyncLock.lock();
         try {
             while (!cached.lvIsSetVolatile(pageIndex)) {
-                long remaining = deadline - context.nanoClock().getAsLong();
+                long remaining = remainingNs(deadline, detachedAtStart);
                 if (remaining <= 0 || closed) {
                     throw new PageFaultTimeoutException(pageIndex, context.faultTimeoutNs());
                 }
@@ -398,10 +432,22 @@ public final class FaultEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * What is left of a wait's deadline, extended by the time the engine spent detached from its source since the
+     * wait began; while detached, the wait never expires (it re-checks every {@link #AGENT_POLL_NS}).
+     */
+    private long remainingNs(long deadline, long detachedAtStart) {
+        if (detached) {
+            return AGENT_POLL_NS;
+        }
+        return deadline + (detachedTotalNs.get() - detachedAtStart) - context.nanoClock().getAsLong();
+    }
+
     private void parkUntilCached(long pageIndex, long start) {
+        long detachedAtStart = detachedTotalNs.get();
         long deadline = start + context.faultTimeoutNs();
         while (!cached.lvIsSetVolatile(pageIndex)) {
-            long remaining = deadline - context.nanoClock().getAsLong();
+            long remaining = remainingNs(deadline, detachedAtStart);
             if (remaining <= 0 || closed) {
                 throw new PageFaultTimeoutException(pageIndex, context.faultTimeoutNs());
             }

@@ -15,6 +15,7 @@ import io.postcopy.engine.vm.WorkloadCheck;
  * @param uffdFaults    page faults the kernel reported through userfaultfd messages (0 for the software backend)
  * @param integrity     digest comparison of every page, source (frozen) vs destination (installed)
  * @param workloadCheck the workload's own check after migration
+ * @param recoveries    network losses after switchover that the migration recovered from (0 normally)
  */
 public record MigrationReport(
     String backend,
@@ -26,7 +27,16 @@ public record MigrationReport(
     long faults,
     long uffdFaults,
     PageDigests.IntegrityResult integrity,
-    WorkloadCheck workloadCheck) {
+    WorkloadCheck workloadCheck,
+    int recoveries) {
+
+    /** A migration that never lost its network. */
+    public MigrationReport(String backend, long memoryBytes, int pageSize, PageArrivals pages, double totalTimeMs,
+                           double downtimeMs, long faults, long uffdFaults, PageDigests.IntegrityResult integrity,
+                           WorkloadCheck workloadCheck) {
+        this(backend, memoryBytes, pageSize, pages, totalTimeMs, downtimeMs, faults, uffdFaults, integrity,
+            workloadCheck, 0);
+    }
 
     /** The userfaultfd fault count in {@code registry} ({@code postcopy.uffd.faults}), 0 where there is none. */
     public static long uffdFaults(io.micrometer.core.instrument.MeterRegistry registry) {

@@ -199,6 +199,44 @@ public final class SourcePageServer {
         return false;
     }
 
+    /**
+     * Recovery after a network loss: the destination's RECEIVED_BITMAP for a run of pages is the truth. A page it
+     * holds counts as sent and delivered; one it does not hold counts as never sent (it was lost in flight, or never
+     * went out), so demand and background send it again, once. Call only while nothing serves pages (every
+     * connection of the lost generation has closed and the new ones do not serve yet).
+     *
+     * @param firstPageIndex the page of bit 0 of {@code words[0]}
+     * @param words          bit {@code b} of word {@code w} set iff page {@code firstPageIndex + 64 w + b} is held;
+     *                       bits past the last page are ignored
+     * @return how many pages of the run become unsent by this call (sent before, not held by the destination)
+     */
+    public long adoptReceived(long firstPageIndex, long[] words) {
+        long pageCount = memory.pageCount();
+        long resent = 0;
+        for (int w = 0; w < words.length; w++) {
+            for (int b = 0; b < Long.SIZE; b++) {
+                long pageIndex = firstPageIndex + (long) w * Long.SIZE + b;
+                if (pageIndex >= pageCount) {
+                    return resent;
+                }
+                if ((words[w] & (1L << b)) != 0) {
+                    sent.casSet(pageIndex);
+                    if (delivered.casSet(pageIndex)) {
+                        undelivered.decrementAndGet();
+                    }
+                } else {
+                    if (sent.casClear(pageIndex)) {
+                        resent++;
+                    }
+                    if (delivered.casClear(pageIndex)) {
+                        undelivered.incrementAndGet();
+                    }
+                }
+            }
+        }
+        return resent;
+    }
+
     /** Non-zero pages sent by precopy rounds (re-sends included). */
     public long precopyPages() {
         return precopyPages.get();

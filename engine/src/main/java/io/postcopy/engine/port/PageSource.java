@@ -25,4 +25,16 @@ public interface PageSource {
      * @param count       number of pages, at least 1
      */
     void requestPrefetch(long[] pageIndexes, int count);
+
+    /**
+     * Pages asked for through an earlier source that was lost (a network loss) and still missing: vCPUs or devices
+     * may be blocked on any of them, so an implementation should send them as urgently as a demand request. Called
+     * once by {@link io.postcopy.engine.fault.FaultEngine#attachSource} when this source replaces a lost one.
+     *
+     * @param pageIndexes the pages; only the first {@code count} entries are meaningful; not retained
+     * @param count       number of pages, at least 1
+     */
+    default void requestAgain(long[] pageIndexes, int count) {
+        requestPrefetch(pageIndexes, count);
+    }
 }

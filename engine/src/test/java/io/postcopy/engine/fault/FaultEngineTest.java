@@ -217,4 +217,55 @@ class FaultEngineTest {
             assertEquals(1L, registry.get("postcopy.vcpu.blocktime").tag("vcpu", "0").timer().count());
         }
     }
+
+    @Test
+    void shouldKeepWaitingPastFaultTimeoutWhileDetachedAndAskAgainWhenReattached() throws Exception {
+        FaultEngineContext context = FaultEngineContext.of(GEOMETRY, 4, 8)
+            .withFaultTimeoutNs(TimeUnit.MILLISECONDS.toNanos(200));
+        ConcurrentLinkedQueue<Long> askedAgain = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Long> demanded = new ConcurrentLinkedQueue<>();
+        try (FaultEngine engine = new FaultEngine(context)) {
+            engine.attachSource(new PageSource() {
+                @Override
+                public void requestDemand(long pageIndex) {
+                    demanded.add(pageIndex);
+                }
+
+                @Override
+                public void requestPrefetch(long[] pageIndexes, int count) {
+                }
+            });
+            java.util.concurrent.CompletableFuture<Void> waited = java.util.concurrent.CompletableFuture.runAsync(
+                () -> engine.awaitPage(0, 5), r -> Thread.ofPlatform().start(r));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (demanded.isEmpty()) {
+                assertTrue(System.nanoTime() < deadline, "the fault asked for its page");
+                Thread.onSpinWait();
+            }
+            engine.detachSource();
+            assertTrue(engine.isDetached());
+            Thread.sleep(600);
+            assertFalse(waited.isDone(), "no fault deadline runs while the source is detached");
+            engine.attachSource(new PageSource() {
+                @Override
+                public void requestDemand(long pageIndex) {
+                }
+
+                @Override
+                public void requestPrefetch(long[] pageIndexes, int count) {
+                }
+
+                @Override
+                public void requestAgain(long[] pageIndexes, int count) {
+                    for (int i = 0; i < count; i++) {
+                        askedAgain.add(pageIndexes[i]);
+                    }
+                }
+            });
+            assertEquals(java.util.List.of(5L), java.util.List.copyOf(askedAgain), "the page in flight, again");
+            assertFalse(waited.isDone(), "the detached time was added to the deadline");
+            engine.markCached(5);
+            waited.get(10, TimeUnit.SECONDS);
+        }
+    }
 }
