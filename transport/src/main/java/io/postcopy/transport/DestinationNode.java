@@ -146,7 +146,8 @@ public final class DestinationNode {
         Workload workload = Workloads.create(description.workload());
         long stopEpochNs = session.switchover().sourceStopEpochNs();
         try (SimulatedVm vm = new SimulatedVm("dest",
-            vcpu -> new RegionAccessor(backend.vcpuAccessor(vcpu), machine.guestRegion()), workload,
+            vcpu -> new RegionAccessor(options.vcpuAccessorDecorator().decorate(vcpu, backend.vcpuAccessor(vcpu),
+                backend.engine()), machine.guestRegion()), workload,
             session.vcpuStates(), EpochClock::nowNanos)) {
             try {
                 return runResumedVm(vm, backend, sink, description, machine, workload, stopEpochNs, recovery);

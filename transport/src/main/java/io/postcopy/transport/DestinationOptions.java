@@ -1,6 +1,7 @@
 package io.postcopy.transport;
 
 import io.postcopy.engine.backend.FaultBackend;
+import io.postcopy.engine.backend.VcpuAccessorDecorator;
 import io.postcopy.engine.error.ErrorCode;
 import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.fault.FaultEngineContext;
@@ -26,16 +27,27 @@ import java.util.function.Function;
  *                         {@code TIMEOUT}; faulting vCPUs keep waiting meanwhile. 0 = do not ask for
  *                         {@code RECOVERY}: a lost connection fails the migration at once. The whole migration
  *                         still ends by {@code timeoutMs}
+ * @param vcpuAccessorDecorator wraps each vCPU's accessor before the VM is built ({@link VcpuAccessorDecorator#NONE}
+ *                         by default): how a bench paces or observes the guest without wrapping the backend
  */
 public record DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
                                  long runAfterMs, long timeoutMs, int prefetchPages, long pingIntervalMs,
-                                 long keepaliveTimeoutMs, long recoveryTimeoutMs) {
+                                 long keepaliveTimeoutMs, long recoveryTimeoutMs,
+                                 VcpuAccessorDecorator vcpuAccessorDecorator) {
     /** Default {@link #pingIntervalMs()}: one PING a second. */
     public static final long DEFAULT_PING_INTERVAL_MS = 1_000;
     /** Default {@link #keepaliveTimeoutMs()}: ten unanswered PINGs. */
     public static final long DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
     /** Default {@link #recoveryTimeoutMs()}: a minute to get the network back. */
     public static final long DEFAULT_RECOVERY_TIMEOUT_MS = 60_000;
+
+    /** vCPU accessors as the backend makes them. */
+    public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
+                              long runAfterMs, long timeoutMs, int prefetchPages, long pingIntervalMs,
+                              long keepaliveTimeoutMs, long recoveryTimeoutMs) {
+        this(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, pingIntervalMs, keepaliveTimeoutMs,
+            recoveryTimeoutMs, VcpuAccessorDecorator.NONE);
+    }
 
     /** Without prefetch around faults, with the default keepalive. */
     public DestinationOptions(String host, int port, Function<FaultEngineContext, FaultBackend> backendFactory,
@@ -53,19 +65,20 @@ public record DestinationOptions(String host, int port, Function<FaultEngineCont
     /** These options with another keepalive (see {@link #pingIntervalMs()}, {@link #keepaliveTimeoutMs()}). */
     public DestinationOptions withKeepalive(long newPingIntervalMs, long newKeepaliveTimeoutMs) {
         return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages,
-            newPingIntervalMs, newKeepaliveTimeoutMs, recoveryTimeoutMs);
+            newPingIntervalMs, newKeepaliveTimeoutMs, recoveryTimeoutMs, vcpuAccessorDecorator);
     }
 
     /** These options with another {@link #recoveryTimeoutMs()} (0 = no recovery). */
     public DestinationOptions withRecoveryTimeoutMs(long newRecoveryTimeoutMs) {
         return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages,
-            pingIntervalMs, keepaliveTimeoutMs, newRecoveryTimeoutMs);
+            pingIntervalMs, keepaliveTimeoutMs, newRecoveryTimeoutMs, vcpuAccessorDecorator);
     }
 
     /** Validates every range before anything starts. */
     public DestinationOptions {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(backendFactory, "backendFactory");
+        Objects.requireNonNull(vcpuAccessorDecorator, "vcpuAccessorDecorator");
         if (port < 1 || port > 65535) {
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "port=" + port + " (expected: 1..65535)");
         }
@@ -86,5 +99,11 @@ public record DestinationOptions(String host, int port, Function<FaultEngineCont
             throw new PostcopyException(ErrorCode.INVALID_ARGUMENT, "runAfterMs=" + runAfterMs + ", timeoutMs="
                 + timeoutMs + " (expected: runAfterMs >= 0, timeoutMs > 0)");
         }
+    }
+
+    /** The same settings with each vCPU's accessor wrapped by {@code decorator}. */
+    public DestinationOptions withVcpuAccessorDecorator(VcpuAccessorDecorator decorator) {
+        return new DestinationOptions(host, port, backendFactory, runAfterMs, timeoutMs, prefetchPages, pingIntervalMs,
+            keepaliveTimeoutMs, recoveryTimeoutMs, decorator);
     }
 }

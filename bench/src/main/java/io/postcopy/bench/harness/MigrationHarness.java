@@ -14,11 +14,9 @@ import io.postcopy.transport.SourceResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.atomic.AtomicReference;
-
 /**
  * Runs a {@link MigrationScenario} through the real transport: a {@link SourceNode} and a {@link DestinationNode}
- * in this JVM over loopback, the destination's vCPUs paced by a {@link PacedBackend}. Called by one thread.
+ * in this JVM over loopback, the destination's vCPUs paced by a {@link PacedGuest}. Called by one thread.
  */
 public final class MigrationHarness {
     private static final Logger LOG = LoggerFactory.getLogger(MigrationHarness.class);
@@ -40,24 +38,20 @@ public final class MigrationHarness {
             SEED, scenario.mode(), MigrationScenario.HYBRID_ROUNDS, scenario.maxPrecopyRounds(),
             MigrationScenario.DOWNTIME_BUDGET_MS);
         try (SourceNode source = SourceNode.start(sourceOptions, new SimpleMeterRegistry())) {
-            AtomicReference<PacedBackend> paced = new AtomicReference<>();
+            PacedGuest paced = new PacedGuest(scenario.touchIntervalNs());
             DestinationOptions destinationOptions = new DestinationOptions("127.0.0.1", source.localAddress().getPort(),
-                context -> {
-                    PacedBackend backend = new PacedBackend(FaultBackends.create(scenario.backend(), context),
-                        scenario.touchIntervalNs());
-                    paced.set(backend);
-                    return backend;
-                }, scenario.runAfterMs(), scenario.timeoutMs(), scenario.prefetchPages());
+                context -> FaultBackends.create(scenario.backend(), context), scenario.runAfterMs(),
+                scenario.timeoutMs(), scenario.prefetchPages()).withVcpuAccessorDecorator(paced);
             long migrateStart = System.nanoTime();
             DestinationResult result = DestinationNode.migrate(destinationOptions, new SimpleMeterRegistry(),
                 FaultListener.NONE, MigrationProgress.NONE);
             SourceResult sourceResult = source.awaitCompletion(scenario.timeoutMs());
-            PacedBackend.GuestObservation seen = paced.get().observation();
+            PacedGuest.GuestObservation seen = paced.observation();
+            long lastCompleteNanos = paced.lastCompleteNanos();
             MigrationRun run = new MigrationRun(scenario, result.report().backend(), result.transportName(),
                 result.report(), seen.correctedNs(), seen.uncorrectedNs(), seen.touches(), seen.distinctPages(),
                 sourceResult.requestsForSentPages(), (System.nanoTime() - start) / 1e6, result.passed(),
-                result.migration(), paced.get().lastCompleteNanos() == 0 ? Double.NaN
-                    : (paced.get().lastCompleteNanos() - migrateStart) / 1e6);
+                result.migration(), lastCompleteNanos == 0 ? Double.NaN : (lastCompleteNanos - migrateStart) / 1e6);
             LOG.info("{} {} {} {} MiB: {} faults, p50 {} us, p99 {} us, downtime {} ms, total {} ms, {}",
                 scenario.name(), scenario.mode().cliName(), run.backend(), scenario.memoryBytes() >> 20,
                 seen.correctedNs().getTotalCount(), seen.correctedNs().getValueAtPercentile(50) / 1000.0,

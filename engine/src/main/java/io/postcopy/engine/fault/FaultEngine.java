@@ -9,6 +9,7 @@ import io.postcopy.engine.port.PageSource;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -41,6 +42,9 @@ public final class FaultEngine implements AutoCloseable {
     private final ReentrantLock asyncLock = new ReentrantLock();
     private final Condition asyncPageArrived = asyncLock.newCondition();
     private final AtomicInteger asyncWaiters = new AtomicInteger();
+    /** Pages whose cached bit is set: counted at each bit transition, so it is exact once writers are done. */
+    private final AtomicLong presentPages = new AtomicLong();
+    private volatile long completedAtNanos;
     private volatile PageSource source;
     private volatile boolean closed;
     private volatile long detachedSinceNs;
@@ -184,7 +188,8 @@ public final class FaultEngine implements AutoCloseable {
      * blocked thread. Records {@code postcopy.fault.latency} and calls the listener with slot -1 and
      * {@code coalesced=false}, once per page and fault episode (later faults on the same page while it was missing
      * are counted in {@code postcopy.faults.coalesced} by {@link #requestForKernelFault} and not reported here).
-     * The kernel does not say which vCPU waited, so {@code postcopy.vcpu.blocktime} is not recorded.
+     * This records no {@code postcopy.vcpu.blocktime}: where the kernel names the faulting threads, the backend
+     * reports each blocked vCPU's own wait with {@link #recordVcpuBlocktime}.
      *
      * <p>Called by the thread that installed the page (or the uffd handler); keep it cheap: no lock.
      *
@@ -194,6 +199,19 @@ public final class FaultEngine implements AutoCloseable {
     public void recordResolvedKernelFault(long pageIndex, long latencyNs) {
         metrics.recordResolved(-1, latencyNs);
         context.listener().onFaultResolved(-1, pageIndex, latencyNs, false);
+    }
+
+    /**
+     * Records the time vCPU {@code slot} spent blocked in the kernel on a missing page ({@code postcopy.vcpu.blocktime}
+     * with tag {@code vcpu=slot}), for a backend that learns which vCPU faulted (userfaultfd with
+     * {@code UFFD_FEATURE_THREAD_ID}). Once per vCPU and wait. Any thread; no lock.
+     *
+     * @param slot      the vCPU, 0 &lt;= slot &lt; {@link #syncSlots()}
+     * @param blockedNs from the handler reading that vCPU's fault to the install that woke it, in nanoseconds
+     */
+    public void recordVcpuBlocktime(int slot, long blockedNs) {
+        slots.checkSlot(slot);
+        metrics.recordBlocktime(slot, blockedNs);
     }
 
     /** The context's clock, in nanoseconds: the time base of every latency this engine records. */
@@ -279,6 +297,7 @@ public final class FaultEngine implements AutoCloseable {
         if (changed) {
             faulted.casSet(pageIndex);
             metrics.pagesCached.increment();
+            becamePresent(1);
             wakeWaiters();
         }
         return changed;
@@ -303,6 +322,7 @@ public final class FaultEngine implements AutoCloseable {
         }
         if (changed > 0) {
             metrics.pagesCached.increment(changed);
+            becamePresent(changed);
             wakeWaiters();
         }
         return changed;
@@ -314,7 +334,9 @@ public final class FaultEngine implements AutoCloseable {
      */
     public void markMissing(long pageIndex) {
         geometry.checkPageIndex(pageIndex);
-        cached.casClear(pageIndex);
+        if (cached.casClear(pageIndex)) {
+            presentPages.decrementAndGet();
+        }
         faulted.casClear(pageIndex);
     }
 
@@ -326,6 +348,15 @@ public final class FaultEngine implements AutoCloseable {
     /** True once every page is present. */
     public boolean isComplete() {
         return cached.isFull();
+    }
+
+    /**
+     * When guest memory last became complete: the context clock's time at which the last missing page was
+     * {@linkplain #markCached marked cached}, exact to that call (no polling). A page made missing again
+     * ({@link #markMissing}) and installed once more moves it later. 0 while memory has never been complete.
+     */
+    public long completedAtNanos() {
+        return completedAtNanos;
     }
 
     /** Pages requested and not yet present: what a new source must be asked for again. */
@@ -364,6 +395,12 @@ public final class FaultEngine implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private void becamePresent(int pages) {
+        if (presentPages.addAndGet(pages) == geometry.pageCount()) {
+            completedAtNanos = context.nanoClock().getAsLong();
         }
     }
 

@@ -38,6 +38,11 @@ final class FaultMetrics {
         registry.gauge("postcopy.pages.present", cached, PageBitmap::cardinality);
     }
 
+    /** A vCPU's time blocked on a kernel fault (userfaultfd), measured by the backend. */
+    void recordBlocktime(int slot, long blockedNs) {
+        blocktimeByVcpu[slot].record(blockedNs, TimeUnit.NANOSECONDS);
+    }
+
     void recordResolved(int slot, long latencyNs) {
         faultLatency.record(latencyNs, TimeUnit.NANOSECONDS);
         if (slot >= 0) {

@@ -1,10 +1,9 @@
 package io.postcopy.engine.migration;
 
 import io.postcopy.engine.memory.GuestMemory;
+import io.postcopy.engine.memory.OffHeapLongs;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.zip.CRC32C;
 
 /**
@@ -12,16 +11,17 @@ import java.util.zip.CRC32C;
  * sent or installed. Comparing the source's table (content as frozen when sent) with the destination's (content
  * as installed) proves each page arrived intact at the right index.
  *
+ * <p>The table lives off the Java heap ({@link OffHeapLongs}): it is made just before a switchover, where a large
+ * heap array would cost a GC pause inside the downtime.
+ *
  * <p>Thread-safe: each page's slot is written once with a release store.
  */
 public final class PageDigests {
-    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(long[].class);
-
-    private final long[] digests;
+    private final OffHeapLongs digests;
 
     /** An empty table for {@code pageCount} pages. */
     public PageDigests(long pageCount) {
-        this.digests = new long[Math.toIntExact(pageCount)];
+        this.digests = new OffHeapLongs(pageCount);
     }
 
     /** The digest of {@code content} as stored in the table (never 0). */
@@ -43,17 +43,17 @@ public final class PageDigests {
 
     /** Records an already computed digest (for example one received from the peer). */
     public void recordDigest(long pageIndex, long digest) {
-        SLOTS.setRelease(digests, Math.toIntExact(pageIndex), digest);
+        digests.setRelease(pageIndex, digest);
     }
 
     /** The recorded digest of {@code pageIndex}, or 0 if none was recorded. */
     public long get(long pageIndex) {
-        return (long) SLOTS.getAcquire(digests, Math.toIntExact(pageIndex));
+        return digests.getAcquire(pageIndex);
     }
 
     /** Number of pages. */
     public long pageCount() {
-        return digests.length;
+        return digests.length();
     }
 
     /** The digests of all of {@code memory} as it is now (for a frozen source). */
@@ -76,7 +76,7 @@ public final class PageDigests {
         long verified = 0;
         long mismatches = 0;
         long firstMismatch = -1;
-        for (int p = 0; p < digests.length; p++) {
+        for (long p = 0; p < digests.length(); p++) {
             long mine = get(p);
             if (mine != 0 && mine == source.get(p)) {
                 verified++;

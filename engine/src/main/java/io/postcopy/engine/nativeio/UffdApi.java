@@ -14,4 +14,9 @@ public record UffdApi(long requestedFeatures, long availableFeatures, long ioctl
     public boolean isEnabled(long feature) {
         return (requestedFeatures & feature) == feature;
     }
+
+    /** True if {@code feature} was asked for and the kernel's answer lists it as available: it is in force. */
+    public boolean isGranted(long feature) {
+        return isEnabled(feature) && (availableFeatures & feature) == feature;
+    }
 }

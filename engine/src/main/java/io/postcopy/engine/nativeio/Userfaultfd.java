@@ -91,6 +91,20 @@ public final class Userfaultfd implements AutoCloseable {
         }, route);
     }
 
+    /**
+     * The {@code UFFD_FEATURE_*} bits this kernel offers on a userfaultfd opened by {@code route}, learned on a
+     * scratch fd: {@code UFFDIO_API} can be done only once per fd and fails whole if it asks for a feature the
+     * kernel lacks, so a caller with optional features asks here first, then asks its own fd for exactly the
+     * offered ones it uses.
+     *
+     * @throws PostcopyException ({@code NATIVE}) if the scratch fd cannot be opened or its handshake fails
+     */
+    public static long offeredFeatures(OpenRoute route) {
+        try (Userfaultfd scratch = open(route)) {
+            return scratch.api(0).availableFeatures();
+        }
+    }
+
     /** The raw descriptor, for {@link Poll}. Valid until {@link #close()}. */
     public int fd() {
         return fd;

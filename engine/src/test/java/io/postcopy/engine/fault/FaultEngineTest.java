@@ -43,6 +43,33 @@ class FaultEngineTest {
     }
 
     @Test
+    void shouldStampCompletionWhenLastMissingPageIsMarkedCached() {
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(1_000);
+        FaultEngineContext context = new FaultEngineContext(GEOMETRY, 4, 8, TimeUnit.SECONDS.toNanos(1),
+            new SimpleMeterRegistry(), FaultListener.NONE, clock::get, 0);
+        try (FaultEngine engine = new FaultEngine(context)) {
+            long[] most = new long[63];
+            for (int i = 0; i < most.length; i++) {
+                most[i] = i;
+            }
+            assertEquals(63, engine.markCached(most, most.length));
+            assertEquals(0, engine.completedAtNanos(), "one page still missing");
+            clock.set(2_000);
+            assertTrue(engine.markCached(63));
+            assertEquals(2_000, engine.completedAtNanos());
+
+            engine.markMissing(10);
+            engine.markMissing(10);
+            clock.set(3_000);
+            assertFalse(engine.markCached(63), "a duplicate does not complete memory");
+            assertEquals(2_000, engine.completedAtNanos(), "still the last completion while page 10 is missing");
+            clock.set(4_000);
+            assertTrue(engine.markCached(10));
+            assertEquals(4_000, engine.completedAtNanos(), "complete again once the discarded page came back");
+        }
+    }
+
+    @Test
     void shouldRejectWholeBatchWhenOneIndexIsOutOfRange() {
         try (FaultEngine engine = engine(8)) {
             long[] batch = {1, 2, 999, 3};

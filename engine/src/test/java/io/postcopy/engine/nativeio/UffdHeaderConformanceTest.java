@@ -94,6 +94,10 @@ class UffdHeaderConformanceTest {
         v.put("offsetof(struct uffd_msg, arg.pagefault.flags)", UffdStructs.MSG_PAGEFAULT_FLAGS_OFFSET);
         v.put("offsetof(struct uffd_msg, arg.pagefault.address)", UffdStructs.MSG_PAGEFAULT_ADDRESS_OFFSET);
         v.put("offsetof(struct uffd_msg, arg.pagefault.feat.ptid)", UffdStructs.MSG_PAGEFAULT_PTID_OFFSET);
+        v.put("sizeof(((struct uffd_msg *) 0)->arg.pagefault.feat.ptid)", UffdStructs.UFFD_MSG.select(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("arg"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("pagefault"),
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("ptid")).byteSize());
         v.put("offsetof(struct uffd_msg, arg.remove.start)", UffdStructs.MSG_REMOVE_START_OFFSET);
         v.put("offsetof(struct uffd_msg, arg.remove.end)", UffdStructs.MSG_REMOVE_END_OFFSET);
         v.put("offsetof(struct uffd_msg, arg.remap.from)", UffdStructs.MSG_REMAP_FROM_OFFSET);

@@ -7,6 +7,7 @@ import io.postcopy.engine.fault.FaultEngine;
 import io.postcopy.engine.memory.MemoryGeometry;
 import io.postcopy.engine.memory.PageBitmap;
 import io.postcopy.engine.nativeio.NativeMemory;
+import io.postcopy.engine.nativeio.NativeThreads;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -36,12 +37,17 @@ final class UffdAccessor implements GuestAccessor {
     private final UffdInstaller installer;
     private final int pageShift;
     private final boolean host;
+    /** vCPU accessors with fault messages that name threads: where this accessor's thread registers. */
+    private final VcpuThreadIds vcpuThreads;
+    private final int vcpuId;
+    /** The thread registered as this vCPU's; only the (one) using thread reads and writes it. */
+    private Thread registeredThread;
     /** vCPU: its own bounce buffer. Host: null, a thread-local one is used. */
     private final MemorySegment ownBounce;
     private final ThreadLocal<MemorySegment> sharedBounce;
 
     private UffdAccessor(MemorySegment guest, FaultEngine engine, UffdPageStates states, UffdInstaller installer,
-                         MemorySegment ownBounce) {
+                         MemorySegment ownBounce, VcpuThreadIds vcpuThreads, int vcpuId) {
         this.guest = guest;
         this.geometry = engine.geometry();
         this.engine = engine;
@@ -50,6 +56,8 @@ final class UffdAccessor implements GuestAccessor {
         this.installer = installer;
         this.pageShift = geometry.pageShift();
         this.host = ownBounce == null;
+        this.vcpuThreads = vcpuThreads;
+        this.vcpuId = vcpuId;
         this.ownBounce = ownBounce;
         this.sharedBounce = host ? ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(BOUNCE_BYTES, 8)) : null;
     }
@@ -57,16 +65,21 @@ final class UffdAccessor implements GuestAccessor {
     /**
      * An accessor for one vCPU thread. Its bounce buffer is garbage-collected, not tied to guest memory: a vCPU
      * that the kernel wakes only when the backend closes (a fault on guest-unmapped RAM) still finds its buffer.
+     *
+     * @param vcpuThreads where the thread using this accessor registers as vCPU {@code vcpuId} before its first
+     *                    access (and again if another thread takes the accessor over); null if fault messages
+     *                    carry no thread id
      */
     static UffdAccessor forVcpu(MemorySegment guest, FaultEngine engine, UffdPageStates states,
-                                UffdInstaller installer) {
-        return new UffdAccessor(guest, engine, states, installer, Arena.ofAuto().allocate(BOUNCE_BYTES, 8));
+                                UffdInstaller installer, VcpuThreadIds vcpuThreads, int vcpuId) {
+        return new UffdAccessor(guest, engine, states, installer, Arena.ofAuto().allocate(BOUNCE_BYTES, 8),
+            vcpuThreads, vcpuId);
     }
 
     /** The accessor for Java-side host code, shared by any threads. */
     static UffdAccessor forHost(MemorySegment guest, FaultEngine engine, UffdPageStates states,
                                 UffdInstaller installer) {
-        return new UffdAccessor(guest, engine, states, installer, null);
+        return new UffdAccessor(guest, engine, states, installer, null, null, -1);
     }
 
     @Override
@@ -156,8 +169,15 @@ final class UffdAccessor implements GuestAccessor {
         return host ? sharedBounce.get() : ownBounce;
     }
 
-    /** Range check, unmapped check, and for the host accessor: make every page present first. */
+    /**
+     * Range check, unmapped check, and for the host accessor: make every page present first. For a vCPU
+     * accessor, registers the calling thread first (before any access can fault).
+     */
     private void checkRange(long offset, long length) {
+        if (vcpuThreads != null && registeredThread != Thread.currentThread()) {
+            registeredThread = Thread.currentThread();
+            vcpuThreads.register(vcpuId, NativeThreads.currentThreadId());
+        }
         geometry.checkRange(offset, length);
         if (length == 0) {
             return;

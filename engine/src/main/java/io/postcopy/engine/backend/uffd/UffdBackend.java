@@ -38,13 +38,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>2 MiB pages: guest RAM stays ordinary anonymous memory (4 KiB base pages in the kernel); a logical page is
  * 512 base pages. A fault on any base page requests the whole page once, and one {@code UFFDIO_COPY} of 2 MiB
- * installs it and wakes every thread blocked on any of its base pages. A guest discard (REMOVE) is applied per
- * whole logical page: pages wholly inside the range are discarded as above. A <em>partial</em> REMOVE of a 2 MiB
- * page does not change its state: if the page is present, the kernel zapped the removed base pages, which read as
- * zeros when next touched (filled locally, never fetched; the page's install-time digest then no longer matches
- * its memory), and the rest keeps its content; if the page is still missing, nothing was zapped and the arriving
- * page fills all of it, so the removed part holds the source's content rather than zeros. A guest that needs
- * zeros there must discard whole pages (as QEMU requires at host-page granularity).
+ * installs it and wakes every thread blocked on any of its base pages. A guest discard (REMOVE) that covers whole
+ * pages discards them as above. One that covers only part of a page follows the kernel's semantics for anonymous
+ * memory, per 4 KiB base page: the removed base pages read as zeros from then on and the rest of the page keeps its
+ * content. If the page is present, the kernel zapped those base pages and a touch zero-fills just the touched one.
+ * If it is still missing, a touch of a removed base page is zero-filled at once (nothing fetched for it), the
+ * arriving page is installed with its removed base pages zeroed (a base page the guest wrote meanwhile keeps the
+ * guest's bytes), and the rest of the page comes from the source, fetched once, never stale. A backend discard of
+ * the page forgets its removed base pages: it is then refilled whole from the source.
+ *
+ * <p>Per-vCPU blocktime: where the kernel grants {@code UFFD_FEATURE_THREAD_ID} ({@link #recordsVcpuBlocktime()}),
+ * a vCPU accessor registers its thread's kernel id before the thread's first access, the handler maps each fault
+ * message's thread id to its vCPU, and the install that wakes the vCPU records how long it was blocked (from the
+ * handler's read of its fault) in {@code postcopy.vcpu.blocktime}. vCPU threads are platform threads: a virtual
+ * thread's id would be its carrier's.
  *
  * <p>Threads: accessors as documented by {@link FaultBackend}; installs from any thread; {@link #close()} once,
  * after the vCPU threads stopped.
@@ -53,6 +60,12 @@ public final class UffdBackend implements FaultBackend {
     /** The features asked of {@code UFFDIO_API}: exactly those the handler reacts to. */
     public static final long REQUIRED_FEATURES = UffdStructs.UFFD_FEATURE_EVENT_REMOVE
         | UffdStructs.UFFD_FEATURE_EVENT_UNMAP;
+    /**
+     * Asked for only where the kernel offers it: fault messages then name the faulting thread, which the backend
+     * maps to its vCPU to record {@code postcopy.vcpu.blocktime}; without it that timer stays empty for kernel
+     * faults and everything else works the same.
+     */
+    public static final long OPTIONAL_FEATURES = UffdStructs.UFFD_FEATURE_THREAD_ID;
     private static final Logger LOG = LoggerFactory.getLogger(UffdBackend.class);
     private static final long REQUIRED_RANGE_IOCTLS = 1L << UffdStructs.UFFDIO_COPY_BIT
         | 1L << UffdStructs.UFFDIO_ZEROPAGE_BIT | 1L << UffdStructs.UFFDIO_WAKE_BIT;
@@ -69,16 +82,26 @@ public final class UffdBackend implements FaultBackend {
     private final UffdFaultHandler handler;
     private final UffdAccessor[] vcpuAccessors;
     private final UffdAccessor hostAccessor;
+    private final boolean vcpuBlocktime;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
-     * Maps guest RAM of {@code context.geometry()}, opens a userfaultfd, negotiates {@link #REQUIRED_FEATURES},
-     * registers the RAM and starts the handler agent. Every page starts missing.
+     * Maps guest RAM of {@code context.geometry()}, opens a userfaultfd, negotiates {@link #REQUIRED_FEATURES}
+     * and those of {@link #OPTIONAL_FEATURES} the kernel offers, registers the RAM and starts the handler agent.
+     * Every page starts missing.
      *
      * @param context the fault engine's settings; {@code syncSlots} is the number of vCPUs
      * @throws PostcopyException ({@code NATIVE}) if userfaultfd cannot be set up, with the cause
      */
     public UffdBackend(FaultEngineContext context) {
+        this(context, OPTIONAL_FEATURES);
+    }
+
+    /**
+     * As {@link #UffdBackend(FaultEngineContext)}, asking for no optional feature beyond {@code optionalFeatures}
+     * (tests use 0 to run as on a kernel that offers none).
+     */
+    UffdBackend(FaultEngineContext context, long optionalFeatures) {
         this.geometry = context.geometry();
         Arena arena = Arena.ofShared();
         Userfaultfd fd = null;
@@ -86,8 +109,10 @@ public final class UffdBackend implements FaultBackend {
         try {
             MemorySegment guest = Mman.mapAnonymous(arena, geometry.lengthInBytes(), geometry.pageSize());
             fd = Userfaultfd.open();
-            UffdApi api = fd.api(REQUIRED_FEATURES);
+            UffdApi api = fd.api(REQUIRED_FEATURES | offeredOptionalFeatures(fd.route(), optionalFeatures));
             checkApi(api);
+            this.vcpuBlocktime = api.isGranted(UffdStructs.UFFD_FEATURE_THREAD_ID);
+            VcpuThreadIds vcpuThreads = vcpuBlocktime ? new VcpuThreadIds(context.syncSlots()) : null;
             long rangeIoctls = fd.register(guest, UffdStructs.UFFDIO_REGISTER_MODE_MISSING);
             if ((rangeIoctls & REQUIRED_RANGE_IOCTLS) != REQUIRED_RANGE_IOCTLS) {
                 throw new PostcopyException(ErrorCode.NATIVE, "the registered range lacks COPY, ZEROPAGE or WAKE "
@@ -98,16 +123,17 @@ public final class UffdBackend implements FaultBackend {
             this.wakeup = eventFd;
             this.memory = GuestMemory.wrap(geometry, arena, guest);
             this.engine = new FaultEngine(context);
-            this.states = new UffdPageStates(geometry.pageCount());
+            this.states = new UffdPageStates(geometry);
             this.faultTimes = new KernelFaultTimes(engine);
             this.installer = new UffdInstaller(fd, guest, geometry, engine, states, faultTimes, arena,
                 context.registry());
             Counter faults = Counter.builder("postcopy.uffd.faults")
                 .description("page faults read from the userfaultfd").register(context.registry());
-            this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, faultTimes, guest, faults);
+            this.handler = new UffdFaultHandler(fd, eventFd, engine, installer, states, faultTimes, vcpuThreads, guest,
+                faults);
             this.vcpuAccessors = new UffdAccessor[context.syncSlots()];
             for (int vcpu = 0; vcpu < vcpuAccessors.length; vcpu++) {
-                vcpuAccessors[vcpu] = UffdAccessor.forVcpu(guest, engine, states, installer);
+                vcpuAccessors[vcpu] = UffdAccessor.forVcpu(guest, engine, states, installer, vcpuThreads, vcpu);
             }
             this.hostAccessor = UffdAccessor.forHost(guest, engine, states, installer);
             handler.start();
@@ -124,6 +150,20 @@ public final class UffdBackend implements FaultBackend {
             arena.close();
             throw e instanceof PostcopyException p && p.code() == ErrorCode.NATIVE ? p
                 : new PostcopyException(ErrorCode.NATIVE, "cannot set up the userfaultfd backend: " + e, e);
+        }
+    }
+
+    /** The optional features this kernel offers; none (logged) if asking fails: they are optional. */
+    private static long offeredOptionalFeatures(Userfaultfd.OpenRoute route, long wanted) {
+        if ((wanted & OPTIONAL_FEATURES) == 0) {
+            return 0;
+        }
+        try {
+            return Userfaultfd.offeredFeatures(route) & wanted & OPTIONAL_FEATURES;
+        } catch (PostcopyException e) {
+            LOG.info("userfaultfd: cannot tell which optional features the kernel offers ({}); going without "
+                + "per-vCPU blocktime", e.getMessage());
+            return 0;
         }
     }
 
@@ -264,6 +304,7 @@ public final class UffdBackend implements FaultBackend {
         long end = firstPageIndex + pageCount;
         for (long p = firstPageIndex; p < end; p++) {
             states.discardIntent.casSet(p);
+            states.clearRemovedBasePages(p); // refetched whole: the source's content is current again
         }
         Mman.madvise(memory.segment().asSlice(geometry.pageOffset(firstPageIndex), pageCount * geometry.pageSize()),
             Mman.MADV_DONTNEED);
@@ -272,6 +313,15 @@ public final class UffdBackend implements FaultBackend {
             states.guestDiscarded.casClear(p);
             states.installing.casClear(p);
         }
+    }
+
+    /**
+     * True if fault messages name the faulting thread ({@code UFFD_FEATURE_THREAD_ID} granted), so that each
+     * vCPU's time blocked on kernel faults is recorded in {@code postcopy.vcpu.blocktime}. Otherwise that timer
+     * stays empty for this backend.
+     */
+    public boolean recordsVcpuBlocktime() {
+        return vcpuBlocktime;
     }
 
     /** Page faults read from the userfaultfd so far (also the Micrometer counter {@code postcopy.uffd.faults}). */

@@ -41,6 +41,8 @@ final class UffdFaultHandler implements Runnable {
     private final UffdInstaller installer;
     private final UffdPageStates states;
     private final KernelFaultTimes faultTimes;
+    /** Null where fault messages carry no thread id: the faulting vCPU is then unknown. */
+    private final VcpuThreadIds vcpuThreads;
     private final MemoryGeometry geometry;
     private final long baseAddress;
     private final long lengthInBytes;
@@ -55,13 +57,15 @@ final class UffdFaultHandler implements Runnable {
     private Thread thread;
 
     UffdFaultHandler(Userfaultfd uffd, EventFd wakeup, FaultEngine engine, UffdInstaller installer,
-                     UffdPageStates states, KernelFaultTimes faultTimes, MemorySegment guest, Counter faultCounter) {
+                     UffdPageStates states, KernelFaultTimes faultTimes, VcpuThreadIds vcpuThreads, MemorySegment guest,
+                     Counter faultCounter) {
         this.uffd = uffd;
         this.wakeup = wakeup;
         this.engine = engine;
         this.installer = installer;
         this.states = states;
         this.faultTimes = faultTimes;
+        this.vcpuThreads = vcpuThreads;
         this.geometry = engine.geometry();
         this.baseAddress = guest.address();
         this.lengthInBytes = guest.byteSize();
@@ -169,7 +173,8 @@ final class UffdFaultHandler implements Runnable {
             case UffdStructs.UFFD_EVENT_PAGEFAULT -> {
                 faultCount.incrementAndGet();
                 faultCounter.increment();
-                onPageFault(msg.pagefaultAddress());
+                onPageFault(msg.pagefaultAddress(), vcpuThreads == null ? -1
+                    : vcpuThreads.vcpuOf(msg.pagefaultThreadId()));
             }
             case UffdStructs.UFFD_EVENT_REMOVE -> onRemove(msg.removeStart(), msg.removeEnd());
             case UffdStructs.UFFD_EVENT_UNMAP -> onUnmap(msg.removeStart(), msg.removeEnd());
@@ -177,15 +182,21 @@ final class UffdFaultHandler implements Runnable {
         }
     }
 
-    /** A fault message: note when the page was first asked for, resolve, report if resolved already. */
-    private void onPageFault(long address) {
+    /**
+     * A fault message: note when the page was first asked for (and that {@code vcpu} waits for it), resolve,
+     * report if resolved already.
+     */
+    private void onPageFault(long address, int vcpu) {
         long offset = address - baseAddress;
         if (offset < 0 || offset >= lengthInBytes) {
             LOG.warn("fault at 0x{} outside guest RAM; ignored", Long.toHexString(address));
             return;
         }
-        // Record before resolving: an install that completes from now on finds the time and reports it.
-        faultTimes.onFault(offset >>> pageShift);
+        // Record before resolving: an install that completes from now on finds the time and reports it. A touch
+        // of a base page the guest removed is zero-filled at once: it waits for no page, so nothing is timed.
+        if (!states.isRemovedBasePage(offset)) {
+            faultTimes.onFault(offset >>> pageShift, vcpu);
+        }
         if (resolveFault(address)) {
             reportIfCached(address);
         }
@@ -200,7 +211,8 @@ final class UffdFaultHandler implements Runnable {
     }
 
     /**
-     * Resolves one fault: wake or zero-fill if the page is present or discarded, else request it.
+     * Resolves one fault: wake or zero-fill if the page is present or discarded, or if the guest removed the
+     * faulting base page (2 MiB pages: zeros for that base page only, the page stays missing), else request it.
      *
      * @return false if the fault was deferred (the mm is changing), true if it was handled
      */
@@ -224,6 +236,11 @@ final class UffdFaultHandler implements Runnable {
                     deferred.add(address);
                     return false;
                 }
+            } else if (states.isRemovedBasePage(offset)) {
+                if (!installer.zeroOrWake(address)) {
+                    deferred.add(address);
+                    return false;
+                }
             } else {
                 engine.requestForKernelFault(pageIndex);
             }
@@ -234,7 +251,11 @@ final class UffdFaultHandler implements Runnable {
         return true;
     }
 
-    /** The guest dropped [start, end): pages wholly inside it are missing again, and zero when next touched. */
+    /**
+     * The guest dropped [start, end): pages wholly inside it are missing again, and zero when next touched. In a
+     * page the range only cuts (2 MiB pages), the removed base pages read as zeros from now on and the rest of the
+     * page keeps its content, or still arrives from the source if the page is missing (see {@link UffdPageStates}).
+     */
     private void onRemove(long start, long end) {
         long first = Math.max(0, Math.ceilDiv(start - baseAddress, (long) geometry.pageSize()));
         long last = Math.min(geometry.pageCount(), Math.floorDiv(end - baseAddress, (long) geometry.pageSize()));
@@ -251,7 +272,26 @@ final class UffdFaultHandler implements Runnable {
                 resolveFault(baseAddress + geometry.pageOffset(p));
             }
         }
-        // A page cut by the range keeps its state: a fault on its missing part is zero-filled by zeroOrWake.
+        markCutPages(start, end);
+    }
+
+    /**
+     * Notes the removed base pages of the (at most two) pages that [start, end) cuts. A vCPU blocked on one of
+     * them while the page is in flight is woken when the page arrives, onto zeros: the page is fetched once.
+     */
+    private void markCutPages(long start, long end) {
+        long pageSize = geometry.pageSize();
+        long from = Math.max(start - baseAddress, 0);
+        long to = Math.min(end - baseAddress, lengthInBytes);
+        if (to <= from) {
+            return;
+        }
+        if (from % pageSize != 0) {
+            states.markRemovedBasePages(from, Math.min(to, (from / pageSize + 1) * pageSize));
+        }
+        if (to % pageSize != 0) {
+            states.markRemovedBasePages(Math.max(from, to / pageSize * pageSize), to);
+        }
     }
 
     /**

@@ -39,7 +39,7 @@ final class UffdInstaller {
     static final int GONE = 4;
 
     /** The kernel's base page: EEXIST is reported per base page, also inside a 2 MiB guest page. */
-    private static final long SYSTEM_PAGE_SIZE = 4096;
+    private static final long SYSTEM_PAGE_SIZE = UffdPageStates.BASE_PAGE_SIZE;
     private static final long FILL_RETRY = -1;
     private static final long FILL_GONE = -2;
     private static final long MM_CHANGING_DEADLINE_NS = TimeUnit.SECONDS.toNanos(10);
@@ -95,9 +95,10 @@ final class UffdInstaller {
      * as installed.
      *
      * <p>The observer sees each page this call installs exactly once, after its COPY succeeded and before it is
-     * marked cached, with the arriving content. A base page of a 2 MiB page that the kernel already held
-     * ({@code EEXIST}, only after a racing local zero-fill) keeps its bytes; the page still counts as installed
-     * by the claim holder, and the observer sees the arriving content for it.
+     * marked cached, with the content copied: the arriving content, except that base pages of a 2 MiB page the
+     * guest removed are zeros ({@link UffdPageStates}, {@code removedBasePages}). A base page that the kernel
+     * already held ({@code EEXIST}: a removed base page the guest touched before the page arrived, or a racing
+     * local zero-fill) keeps its bytes; the page still counts as installed by the claim holder.
      *
      * @return how many pages this call turned from missing to cached (exact, also for 2 MiB pages)
      */
@@ -119,16 +120,16 @@ final class UffdInstaller {
                     i++;
                 } while (i < pageCount && claimForArrival(firstPageIndex + i));
                 int runLength = i - runStart;
-                MemorySegment source = content == null ? null
-                    : source(content.asSlice(runStart * pageSize, runLength * pageSize));
                 long first = firstPageIndex + runStart;
+                MemorySegment source = content == null ? null
+                    : arrivingSource(content.asSlice(runStart * pageSize, runLength * pageSize), first, runLength);
                 long filled = fill(range(first, runLength), source, false);
                 if (filled == FILL_RETRY && onHandler) {
                     for (int k = 0; k < runLength; k++) {
                         pending.add(new PendingInstall(first + k, source == null ? null
                             : source.asSlice(k * pageSize, pageSize).toArray(ValueLayout.JAVA_BYTE)));
                     }
-                    observe(firstPageIndex, content, runStart, runLength);
+                    observe(first, source, runLength);
                     installed += runLength;
                 } else if (filled == FILL_RETRY) {
                     release(first, runLength);
@@ -140,7 +141,7 @@ final class UffdInstaller {
                 } else if (filled == FILL_GONE) {
                     release(first, runLength);
                 } else {
-                    observe(firstPageIndex, content, runStart, runLength);
+                    observe(first, source, runLength);
                     installed += markCached(first, runLength);
                 }
             }
@@ -201,7 +202,7 @@ final class UffdInstaller {
             PendingInstall install = pending.poll();
             boolean discarded = states.guestDiscarded.lvIsSet(install.pageIndex());
             long filled = fill(range(install.pageIndex(), 1), discarded || install.content() == null ? null
-                : source(MemorySegment.ofArray(install.content())), false);
+                : arrivingSource(MemorySegment.ofArray(install.content()), install.pageIndex(), 1), false);
             if (filled == FILL_RETRY) {
                 pending.add(install);
             } else {
@@ -234,12 +235,12 @@ final class UffdInstaller {
         }
     }
 
-    /** Shows the observer pages {@code [runStart, runStart + runLength)} of an arrival (null content: zeros). */
-    private void observe(long firstPageIndex, MemorySegment content, int runStart, int runLength) {
+    /** Shows the observer the {@code runLength} pages from {@code firstPageIndex} as copied (null: zeros). */
+    private void observe(long firstPageIndex, MemorySegment runSource, int runLength) {
         long pageSize = geometry.pageSize();
-        for (int k = runStart; k < runStart + runLength; k++) {
-            observer.onInstall(firstPageIndex + k,
-                content == null ? zeroPage : content.asSlice(k * pageSize, pageSize));
+        for (int k = 0; k < runLength; k++) {
+            observer.onInstall(firstPageIndex + k, runSource == null ? zeroPage : runSource.asSlice(k * pageSize,
+                pageSize));
         }
     }
 
@@ -312,6 +313,32 @@ final class UffdInstaller {
     }
 
     /**
+     * The COPY source for arriving content of the {@code pageCount} pages from {@code firstPageIndex}: as
+     * {@link #source}, but where the guest removed base pages of them, a staged copy with those base pages zeroed
+     * (the kernel's semantics: a removed base page reads as zeros, whatever the source held).
+     */
+    private MemorySegment arrivingSource(MemorySegment content, long firstPageIndex, int pageCount) {
+        boolean anyRemoved = false;
+        for (int k = 0; k < pageCount && !anyRemoved; k++) {
+            anyRemoved = states.hasRemovedBasePages(firstPageIndex + k);
+        }
+        if (!anyRemoved) {
+            return source(content);
+        }
+        MemorySegment staged = stage(content);
+        long pageSize = geometry.pageSize();
+        for (int k = 0; k < pageCount; k++) {
+            long pageOffset = geometry.pageOffset(firstPageIndex + k);
+            for (long b = 0; b < pageSize; b += SYSTEM_PAGE_SIZE) {
+                if (states.isRemovedBasePage(pageOffset + b)) {
+                    staged.asSlice(k * pageSize + b, SYSTEM_PAGE_SIZE).fill((byte) 0);
+                }
+            }
+        }
+        return staged;
+    }
+
+    /**
      * The COPY source for {@code content}: itself if native and outside guest RAM (a source inside registered
      * memory could fault in the kernel), else a copy in this thread's page-aligned staging buffer.
      */
@@ -321,6 +348,12 @@ final class UffdInstaller {
             || content.address() >= guest.address() + guest.byteSize())) {
             return content;
         }
+        return stage(content);
+    }
+
+    /** A copy of {@code content} in this thread's page-aligned staging buffer, valid until its next use. */
+    private MemorySegment stage(MemorySegment content) {
+        long size = content.byteSize();
         MemorySegment[] holder = staging.get();
         if (holder[0] == null || holder[0].byteSize() < size) {
             holder[0] = Arena.ofAuto().allocate(Math.max(size, geometry.pageSize()), SYSTEM_PAGE_SIZE);

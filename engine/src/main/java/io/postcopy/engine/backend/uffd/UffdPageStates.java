@@ -1,5 +1,6 @@
 package io.postcopy.engine.backend.uffd;
 
+import io.postcopy.engine.memory.MemoryGeometry;
 import io.postcopy.engine.memory.PageBitmap;
 
 import java.util.concurrent.locks.StampedLock;
@@ -14,9 +15,17 @@ import java.util.concurrent.locks.StampedLock;
  *   <li>{@code discardIntent}: the backend itself is discarding the page (precopy stale content); the REMOVE event
  *       its own {@code madvise} raises must not be taken for a guest discard.
  *   <li>{@code unmapped}: the guest unmapped the page ({@code UFFD_EVENT_UNMAP}); accessors refuse it.
+ *   <li>{@code removedBasePages} (2 MiB pages only): 4 KiB base pages the guest removed inside a page it did not
+ *       remove whole. The kernel's semantics for anonymous memory, per base page: they read as zeros from now on
+ *       (a touch is zero-filled locally, arriving content has them zeroed), the rest of the page is the source's
+ *       content (or the guest's writes), and nothing is fetched again for them. Cleared by a
+ *       {@linkplain UffdBackend#discard backend discard} of the page.
  * </ul>
  */
 final class UffdPageStates {
+    /** The kernel's base page: what a REMOVE zaps and a fault reports, also inside a 2 MiB guest page. */
+    static final long BASE_PAGE_SIZE = 4096;
+
     final PageBitmap installing;
     final PageBitmap guestDiscarded;
     final PageBitmap discardIntent;
@@ -36,15 +45,63 @@ final class UffdPageStates {
      * in it must then never be woken, and guest RAM must not be unmapped as a whole (see {@link UffdBackend}).
      */
     volatile boolean unmappedHoleLost;
+    /** Null for 4 KiB pages, where a REMOVE always covers whole pages. */
+    private final PageBitmap removedBasePages;
+    /** Set once any base page was removed: {@link #isRemovedBasePage} and installs skip the bitmap until then. */
+    private volatile boolean anyRemovedBasePages;
+    private final long basePagesPerPage;
 
-    UffdPageStates(long pageCount) {
+    UffdPageStates(MemoryGeometry geometry) {
+        long pageCount = geometry.pageCount();
         installing = new PageBitmap(pageCount);
         guestDiscarded = new PageBitmap(pageCount);
         discardIntent = new PageBitmap(pageCount);
         unmapped = new PageBitmap(pageCount);
+        basePagesPerPage = geometry.pageSize() / BASE_PAGE_SIZE;
+        removedBasePages = basePagesPerPage > 1 ? new PageBitmap(geometry.lengthInBytes() / BASE_PAGE_SIZE) : null;
     }
 
     boolean isUnmapped(long pageIndex) {
         return anyUnmapped && unmapped.lvIsSet(pageIndex);
+    }
+
+    /**
+     * The guest removed the base pages covering guest offsets {@code [fromOffset, toOffset)}, which lie inside one
+     * page it did not remove whole. No-op for 4 KiB pages.
+     */
+    void markRemovedBasePages(long fromOffset, long toOffset) {
+        if (removedBasePages == null || toOffset <= fromOffset) {
+            return;
+        }
+        for (long b = fromOffset / BASE_PAGE_SIZE; b < Math.ceilDiv(toOffset, BASE_PAGE_SIZE); b++) {
+            removedBasePages.casSet(b);
+        }
+        anyRemovedBasePages = true;
+    }
+
+    /** True if the base page holding guest offset {@code offset} was removed by the guest (it reads as zeros). */
+    boolean isRemovedBasePage(long offset) {
+        return anyRemovedBasePages && removedBasePages.lvIsSet(offset / BASE_PAGE_SIZE);
+    }
+
+    /** True if any base page of page {@code pageIndex} was removed by the guest. */
+    boolean hasRemovedBasePages(long pageIndex) {
+        if (!anyRemovedBasePages) {
+            return false;
+        }
+        long first = pageIndex * basePagesPerPage;
+        long next = removedBasePages.nextSet(first);
+        return next >= 0 && next < first + basePagesPerPage;
+    }
+
+    /** Page {@code pageIndex} is to be refilled whole from the source: forgets its removed base pages. */
+    void clearRemovedBasePages(long pageIndex) {
+        if (!hasRemovedBasePages(pageIndex)) {
+            return;
+        }
+        long first = pageIndex * basePagesPerPage;
+        for (long b = first; b < first + basePagesPerPage; b++) {
+            removedBasePages.casClear(b);
+        }
     }
 }

@@ -1,10 +1,12 @@
 package io.postcopy.engine.backend.uffd;
 
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postcopy.engine.backend.GuestAccessor;
 import io.postcopy.engine.backend.uffd.UffdTestSupport.RecordingSource;
 import io.postcopy.engine.nativeio.Mman;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -107,6 +109,55 @@ class UffdFaultLatencyTest {
         assertEquals(20, resolved.peek().pageIndex());
         assertFalse(installPattern(backend, 20));
         assertEquals(1, resolved.size());
+    }
+
+    @Test
+    void shouldRecordBlocktimeOfEachBlockedVcpuWhenKernelNamesFaultingThreads() throws Exception {
+        Assumptions.assumeTrue(backend.recordsVcpuBlocktime(), "this kernel does not grant UFFD_FEATURE_THREAD_ID");
+        CompletableFuture<Long> first = CompletableFuture.supplyAsync(
+            () -> backend.vcpuAccessor(0).getLong(7L * PAGE_SIZE), NEW_THREAD);
+        CompletableFuture<Long> second = CompletableFuture.supplyAsync(
+            () -> backend.vcpuAccessor(1).getLong(7L * PAGE_SIZE + 8), NEW_THREAD);
+        CompletableFuture<Long> other = CompletableFuture.supplyAsync(
+            () -> backend.vcpuAccessor(2).getLong(9L * PAGE_SIZE), NEW_THREAD);
+        assertTrue(await(() -> backend.uffdFaultCount() == 3, WAIT_MS), "three vCPUs faulted");
+        long faultsSeenNs = System.nanoTime();
+        while (System.nanoTime() - faultsSeenNs < DELAY_NS) {
+            LockSupport.parkNanos(DELAY_NS);
+        }
+
+        assertTrue(installPattern(backend, 7));
+        assertTrue(installPattern(backend, 9));
+        assertEquals(pattern(7, 0, 0), first.get(WAIT_MS, TimeUnit.MILLISECONDS));
+        assertEquals(pattern(7, 1, 0), second.get(WAIT_MS, TimeUnit.MILLISECONDS));
+        assertEquals(pattern(9, 0, 0), other.get(WAIT_MS, TimeUnit.MILLISECONDS));
+        for (int vcpu = 0; vcpu < 3; vcpu++) {
+            Timer blocktime = registry.get("postcopy.vcpu.blocktime").tag("vcpu", Integer.toString(vcpu)).timer();
+            assertEquals(1, blocktime.count(), "one wait of vCPU " + vcpu + ", the coalesced one too");
+            assertTrue(blocktime.totalTime(TimeUnit.NANOSECONDS) >= DELAY_NS, "vCPU " + vcpu + " blocked "
+                + blocktime.totalTime(TimeUnit.NANOSECONDS) + " ns");
+        }
+        assertEquals(0, registry.get("postcopy.vcpu.blocktime").tag("vcpu", "3").timer().count(), "never faulted");
+        assertEquals(2, registry.get("postcopy.fault.latency").timer().count(), "fault latency stays per page");
+    }
+
+    @Test
+    void shouldStillResolveAndTimeFaultsWhenKernelNamesNoThreads() throws Exception {
+        SimpleMeterRegistry plainRegistry = new SimpleMeterRegistry();
+        try (UffdBackend plain = new UffdBackend(UffdTestSupport.context(PAGES, 2).withRegistry(plainRegistry), 0)) {
+            RecordingSource plainSource = new RecordingSource();
+            plain.engine().attachSource(plainSource);
+            assertFalse(plain.recordsVcpuBlocktime(), "THREAD_ID was not asked for");
+            CompletableFuture<Long> read = CompletableFuture.supplyAsync(
+                () -> plain.vcpuAccessor(1).getLong(4L * PAGE_SIZE), NEW_THREAD);
+            assertEquals(4L, plainSource.requests.poll(WAIT_MS, TimeUnit.MILLISECONDS));
+
+            assertTrue(installPattern(plain, 4));
+            assertEquals(pattern(4, 0, 0), read.get(WAIT_MS, TimeUnit.MILLISECONDS));
+            assertTrue(await(() -> plainRegistry.get("postcopy.fault.latency").timer().count() == 1, WAIT_MS));
+            assertEquals(0, plainRegistry.get("postcopy.vcpu.blocktime").tag("vcpu", "1").timer().count(),
+                "no thread id, no vCPU to charge");
+        }
     }
 
     @Test
