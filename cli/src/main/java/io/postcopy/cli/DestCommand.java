@@ -65,6 +65,12 @@ final class DestCommand implements Callable<Integer> {
         description = "Upper bound on the whole migration (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    @Option(names = "--keepalive-timeout", paramLabel = "DURATION", defaultValue = "10s",
+        converter = DurationConverter.class,
+        description = "Fail when the source sends nothing (not even a PONG to the PINGs sent every second, or "
+            + "four times per deadline if it is shorter) for this long (default: ${DEFAULT-VALUE}).")
+    Duration keepaliveTimeout;
+
     @Option(names = "--recovery-timeout", paramLabel = "DURATION", defaultValue = "60s",
         converter = DurationConverter.class,
         description = "After the VM resumed here, how long a lost network to the source may take to come back "
@@ -87,7 +93,8 @@ final class DestCommand implements Callable<Integer> {
             ParentWatch.start();
         }
         DestinationOptions options = new DestinationOptions(connect.host(), connect.port(), backendFactory,
-            runAfter.toMillis(), timeout.toMillis(), prefetchPages).withRecoveryTimeoutMs(recoveryTimeout.toMillis());
+            runAfter.toMillis(), timeout.toMillis(), prefetchPages).withRecoveryTimeoutMs(recoveryTimeout.toMillis())
+            .withKeepalive(pingIntervalFor(keepaliveTimeout), keepaliveTimeout.toMillis());
         PrintWriter err = spec.commandLine().getErr();
         MigrationProgress progress = progressLines ? (installed, total) -> {
             err.println(PROGRESS_PREFIX + installed + " " + total);
@@ -102,5 +109,11 @@ final class DestCommand implements Callable<Integer> {
             ReportWriter.print(spec.commandLine().getOut(), summary, json);
             return summary.passed() ? ExitCodes.OK : ExitCodes.FAIL;
         }
+    }
+
+    /** One PING a second, or four per keepalive deadline when that is shorter than four seconds. */
+    static long pingIntervalFor(Duration keepaliveTimeout) {
+        DurationConverter.requirePositive("--keepalive-timeout", keepaliveTimeout);
+        return Math.max(1, Math.min(DestinationOptions.DEFAULT_PING_INTERVAL_MS, keepaliveTimeout.toMillis() / 4));
     }
 }

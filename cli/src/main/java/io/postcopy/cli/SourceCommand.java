@@ -63,6 +63,12 @@ final class SourceCommand implements Callable<Integer> {
             + "the same flags (default: ${DEFAULT-VALUE}).")
     BackendOption backend;
 
+    @Option(names = "--keepalive-timeout", paramLabel = "DURATION", defaultValue = "10s",
+        converter = DurationConverter.class,
+        description = "Fail a migration whose destination sends nothing (no PING, no request) for this long "
+            + "(default: ${DEFAULT-VALUE}).")
+    Duration keepaliveTimeout;
+
     @Option(names = "--resume-wait", paramLabel = "DURATION", defaultValue = "60s",
         converter = DurationConverter.class,
         description = "After switchover, how long to wait for a destination whose network was lost to resume the "
@@ -112,7 +118,8 @@ final class SourceCommand implements Callable<Integer> {
         SourceOptions options = new SourceOptions(listen.host(), listen.port(), guest.memoryBytes(),
             guest.pageSize(), guest.vcpus(), guest.workload(), bandwidthBytesPerSecond, seed, modeOptions.mode(),
             modeOptions.hybridRounds(), modeOptions.maxRounds(), modeOptions.downtimeBudgetMs())
-            .withResumeWaitMs(resumeWait.toMillis());
+            .withResumeWaitMs(resumeWait.toMillis()).withPeerIdleTimeoutMs(
+                DurationConverter.requirePositive("--keepalive-timeout", keepaliveTimeout).toMillis());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (MetricsEndpoint metrics = MetricsEndpoint.open(metricsPort);

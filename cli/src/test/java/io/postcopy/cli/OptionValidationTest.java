@@ -75,6 +75,21 @@ class OptionValidationTest {
     }
 
     @Test
+    void shouldRejectZeroKeepaliveTimeoutOnBothSides() {
+        assertUsageError(Cli.run("dest", "--connect", "127.0.0.1:7000", "--keepalive-timeout", "0ms"),
+            "--keepalive-timeout=0ms", "expected: > 0");
+        assertUsageError(Cli.run("source", "--listen", "127.0.0.1:0", "--keepalive-timeout", "0s"),
+            "--keepalive-timeout=0ms", "expected: > 0");
+    }
+
+    @Test
+    void shouldPingFourTimesPerDeadlineWhenKeepaliveIsShort() {
+        assertEquals(1_000, DestCommand.pingIntervalFor(java.time.Duration.ofSeconds(10)));
+        assertEquals(500, DestCommand.pingIntervalFor(java.time.Duration.ofSeconds(2)));
+        assertEquals(1, DestCommand.pingIntervalFor(java.time.Duration.ofMillis(2)));
+    }
+
+    @Test
     void shouldRejectZeroTimeoutBeforeAnythingStarts() {
         assertUsageError(Cli.run("demo", "--timeout", "0ms"), "--timeout=0ms", "expected: > 0");
     }
