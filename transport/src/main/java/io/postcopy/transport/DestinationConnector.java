@@ -119,6 +119,17 @@ final class DestinationConnector {
 
     /** Waits for {@code future}, or the session's failure, for at most {@code waitMs}. */
     <T> T await(CompletableFuture<T> future, String what, long waitMs) throws InterruptedException {
+        return await(session, future, what, waitMs);
+    }
+
+    /**
+     * Waits for {@code future}, or {@code session}'s failure, for at most {@code waitMs}.
+     *
+     * @throws PostcopyException the session's failure as it is; {@code TIMEOUT} naming {@code what} after
+     *                           {@code waitMs}; {@code INTERNAL} if the future failed with anything else
+     */
+    static <T> T await(DestinationSession session, CompletableFuture<T> future, String what, long waitMs)
+        throws InterruptedException {
         try {
             return CompletableFuture.anyOf(future, session.failure())
                 .thenApply(ignored -> future.join())

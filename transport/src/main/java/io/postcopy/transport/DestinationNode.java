@@ -31,9 +31,7 @@ import org.slf4j.LoggerFactory;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A migration destination: connects to a source, receives the VM's resume state, resumes the VM at once on empty
@@ -203,21 +201,7 @@ public final class DestinationNode {
     }
 
     private <T> T await(CompletableFuture<T> future, String what) throws InterruptedException {
-        try {
-            return CompletableFuture.anyOf(future, session.failure())
-                .thenApply(ignored -> future.join())
-                .get(Math.max(1, remainingMs()), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c ? c.getCause()
-                : e.getCause();
-            if (cause instanceof PostcopyException p) {
-                throw p;
-            }
-            throw new PostcopyException(ErrorCode.INTERNAL, "waiting for " + what + ": " + cause, cause);
-        } catch (TimeoutException e) {
-            throw new PostcopyException(ErrorCode.TIMEOUT, "no " + what + " within the " + options.timeoutMs()
-                + " ms deadline; the source is stalled or unreachable");
-        }
+        return DestinationConnector.await(session, future, what, remainingMs());
     }
 
     private void failIfFailed(SimulatedVm vm) {

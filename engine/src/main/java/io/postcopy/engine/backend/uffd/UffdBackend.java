@@ -302,9 +302,17 @@ public final class UffdBackend implements FaultBackend {
                 + (handler.failure() == null ? "" : " (" + handler.failure() + ")"));
         }
         long end = firstPageIndex + pageCount;
-        for (long p = firstPageIndex; p < end; p++) {
-            states.discardIntent.casSet(p);
-            states.clearRemovedBasePages(p); // refetched whole: the source's content is current again
+        // Shared remove lock: a guest REMOVE the handler has read but not yet applied is applied first, so this
+        // discard, which comes after it, has the last word. Not held across madvise, whose own REMOVE the handler
+        // must read under the exclusive lock.
+        long stamp = states.removeLock.readLock();
+        try {
+            for (long p = firstPageIndex; p < end; p++) {
+                states.discardIntent.casSet(p);
+                states.clearRemovedBasePages(p); // refetched whole: the source's content is current again
+            }
+        } finally {
+            states.removeLock.unlockRead(stamp);
         }
         Mman.madvise(memory.segment().asSlice(geometry.pageOffset(firstPageIndex), pageCount * geometry.pageSize()),
             Mman.MADV_DONTNEED);
