@@ -100,6 +100,13 @@ final class PacedBackend implements FaultBackend {
         return installed;
     }
 
+    @Override
+    public int installZeroPages(long firstPageIndex, int count) {
+        int installed = delegate.installZeroPages(firstPageIndex, count);
+        installed(installed);
+        return installed;
+    }
+
     /** Precopy's stale pages: missing again, so memory is complete only once they arrived once more. */
     @Override
     public void discard(long pageIndex) {
