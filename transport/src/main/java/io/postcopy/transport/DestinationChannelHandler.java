@@ -16,6 +16,7 @@ import io.postcopy.protocol.Message;
 import io.postcopy.protocol.NegotiatedSession;
 import io.postcopy.protocol.PageData;
 import io.postcopy.protocol.PageDigests;
+import io.postcopy.protocol.PageRun;
 import io.postcopy.protocol.Ping;
 import io.postcopy.protocol.Pong;
 import io.postcopy.protocol.ProtocolErrorCode;
@@ -76,6 +77,7 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
                 }
                 session.onPage(page, batcher);
             }
+            case PageRun run -> session.onPageRun(run);
             case Switchover switchover -> session.onSwitchover(switchover);
             case DeviceStateChunk chunk -> session.onDeviceState(chunk);
             case DiscardRanges discard -> session.onDiscard(discard);

@@ -7,10 +7,12 @@ import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.migration.ContiguousPageBatcher;
 import io.postcopy.engine.migration.DestinationPageSink;
 import io.postcopy.engine.migration.PageDigests;
+import io.postcopy.engine.port.PageOrigin;
 import io.postcopy.engine.vm.VcpuState;
 import io.postcopy.protocol.DeviceStateChunk;
 import io.postcopy.protocol.PageData;
 import io.postcopy.protocol.PageEncoding;
+import io.postcopy.protocol.PageRun;
 import io.postcopy.protocol.Switchover;
 
 import java.lang.foreign.MemorySegment;
@@ -120,6 +122,25 @@ final class DestinationSession {
         } else {
             MemorySegment content = MemorySegment.ofBuffer(page.content().nioBuffer());
             batcher.add(page.pageIndex(), content, ChannelPageSink.engineOrigin(page.origin()));
+        }
+    }
+
+    /**
+     * Installs a run with one call into the sink (one UFFDIO_COPY or UFFDIO_ZEROPAGE per run of missing pages),
+     * straight from the received frame; the caller (the channel handler) flushed its batcher first and releases
+     * the message afterwards.
+     */
+    void onPageRun(PageRun run) {
+        DestinationPageSink target = sink;
+        if (target == null) {
+            throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "PAGE_RUN before the VM was set up");
+        }
+        PageOrigin origin = ChannelPageSink.engineOrigin(run.origin());
+        if (run.encoding() == PageEncoding.ZERO) {
+            target.onZeroPageRun(run.firstPageIndex(), run.pageCount(), origin);
+        } else {
+            target.onPageRun(run.firstPageIndex(), MemorySegment.ofBuffer(run.content().nioBuffer()),
+                run.pageCount(), origin);
         }
     }
 
