@@ -71,13 +71,8 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
             flushPages();
         }
         switch (message) {
-            case PageData page -> {
-                if (batcher == null) {
-                    batcher = session.newBatcher();
-                }
-                session.onPage(page, batcher);
-            }
-            case PageRun run -> session.onPageRun(run);
+            case PageData page -> session.onPage(page, batcher());
+            case PageRun run -> session.onPageRun(run, batcher());
             case Switchover switchover -> session.onSwitchover(switchover);
             case DeviceStateChunk chunk -> session.onDeviceState(chunk);
             case DiscardRanges discard -> session.onDiscard(discard);
@@ -90,6 +85,14 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
             default -> throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
                 message.type() + " sent to the destination");
         }
+    }
+
+    /** This connection's batcher, made when its first page arrives (the VM is set up by then). */
+    private ContiguousPageBatcher batcher() {
+        if (batcher == null) {
+            batcher = session.newBatcher();
+        }
+        return batcher;
     }
 
     @Override

@@ -16,6 +16,7 @@ import io.postcopy.protocol.PageRun;
 import io.postcopy.protocol.Switchover;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -126,22 +127,23 @@ final class DestinationSession {
     }
 
     /**
-     * Installs a run with one call into the sink (one UFFDIO_COPY or UFFDIO_ZEROPAGE per run of missing pages),
-     * straight from the received frame; the caller (the channel handler) flushed its batcher first and releases
-     * the message afterwards.
+     * Installs a run straight from the received bytes, through the connection's batcher (one UFFDIO_COPY per part
+     * of the frame as it came off the network, or one UFFDIO_ZEROPAGE for a zero run); the caller (the channel
+     * handler) flushed the batcher first and releases the message afterwards.
      */
-    void onPageRun(PageRun run) {
+    void onPageRun(PageRun run, ContiguousPageBatcher batcher) {
         DestinationPageSink target = sink;
-        if (target == null) {
-            throw new PostcopyException(ErrorCode.UNEXPECTED_MESSAGE, "PAGE_RUN before the VM was set up");
-        }
         PageOrigin origin = ChannelPageSink.engineOrigin(run.origin());
         if (run.encoding() == PageEncoding.ZERO) {
             target.onZeroPageRun(run.firstPageIndex(), run.pageCount(), origin);
-        } else {
-            target.onPageRun(run.firstPageIndex(), MemorySegment.ofBuffer(run.content().nioBuffer()),
-                run.pageCount(), origin);
+            return;
         }
+        ByteBuffer[] buffers = run.content().nioBuffers();
+        MemorySegment[] parts = new MemorySegment[buffers.length];
+        for (int i = 0; i < buffers.length; i++) {
+            parts[i] = MemorySegment.ofBuffer(buffers[i]);
+        }
+        batcher.addRun(run.firstPageIndex(), parts, run.pageCount(), origin);
     }
 
     void onSwitchover(Switchover message) {
