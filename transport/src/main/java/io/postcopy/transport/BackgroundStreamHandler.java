@@ -52,9 +52,9 @@ final class BackgroundStreamHandler extends PageRequestHandler {
         this.limiter = new BandwidthLimiter(session.options().bandwidthBytesPerSecond(), System.nanoTime());
         this.policy = new PrecopyPolicy(session.options().mode(), session.options().hybridRounds(),
             session.options().maxPrecopyRounds(), TimeUnit.MILLISECONDS.toNanos(session.options().downtimeBudgetMs()));
-        // A capped stream takes its tokens page by page, so that it never waits for a whole run's worth.
-        this.maxRunPages = session.options().bandwidthBytesPerSecond() > 0 ? 1
-            : Math.max(1, RUN_BYTES / session.server().memory().pageSize());
+        // A capped stream's runs are no longer than its burst, so that it never sends more at once than that.
+        this.maxRunPages = (int) Math.max(1, Math.min(RUN_BYTES, limiter.burstBytes())
+            / session.server().memory().pageSize());
     }
 
     /** Starts the stream; called on the channel's event loop once the handshake answer is written. */
@@ -123,6 +123,7 @@ final class BackgroundStreamHandler extends PageRequestHandler {
                     continue;
                 }
                 int count = extendRound(pageIndex, maxPages);
+                limiter.charge((long) (count - 1) * pageSize);
                 server.sendPrecopyRun(pageIndex, count, sink);
                 roundPagesSent += count;
                 sent += count;
@@ -133,6 +134,7 @@ final class BackgroundStreamHandler extends PageRequestHandler {
                     break;
                 }
                 int count = server.claimFollowing(pageIndex, maxPages);
+                limiter.charge((long) (count - 1) * pageSize);
                 server.deliverRun(pageIndex, count, sink, PageOrigin.BACKGROUND);
                 sent += count;
             }
