@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * Reads each message type's body (PROTOCOL.md, one table per type). Every count is checked against the bytes left
  * before an array is allocated, every enum value and flag against the known values, every page index against the
- * session's page count. Only {@link #pageData} retains anything, and only as its very last step.
+ * session's page count. Only {@link #pageData} and {@link #pageRun} retain anything, and only as their very last
+ * step.
  */
 final class BodyDecoder {
     private BodyDecoder() {
@@ -23,6 +24,7 @@ final class BodyDecoder {
             case ERROR -> error(in);
             case PAGE_REQUEST -> pageRequest(in, context);
             case PAGE_DATA -> pageData(in, frame, context);
+            case PAGE_RUN -> pageRun(in, frame, context);
             case DISCARD_RANGES -> discardRanges(in, context);
             case PAGE_DIGESTS -> pageDigests(in, context);
             case RECEIVED_BITMAP -> receivedBitmap(in, context);
@@ -115,8 +117,8 @@ final class BodyDecoder {
         if (origin == null) {
             throw in.malformed("origin=" + originValue + " (expected: 1..3)");
         }
-        requireFeature(encoding == PageEncoding.ZERO, Feature.ZERO_PAGE_ENCODING, context);
-        requireFeature(origin == PageDataOrigin.PRECOPY, Feature.PRECOPY, context);
+        requireFeature(MessageType.PAGE_DATA, encoding == PageEncoding.ZERO, Feature.ZERO_PAGE_ENCODING, context);
+        requireFeature(MessageType.PAGE_DATA, origin == PageDataOrigin.PRECOPY, Feature.PRECOPY, context);
         if (encoding == PageEncoding.ZERO) {
             in.expectEnd();
             return PageData.zero(pageIndex, origin);
@@ -128,6 +130,45 @@ final class BodyDecoder {
         int contentIndex = in.skip(context.pageSizeInBytes());
         in.expectEnd();
         return PageData.raw(pageIndex, origin, frame.retainedSlice(contentIndex, context.pageSizeInBytes()));
+    }
+
+    private static PageRun pageRun(BodyReader in, ByteBuf frame, DecodeContext context) {
+        long first = in.pageIndex("firstPageIndex");
+        long count = in.u32();
+        if (count < 1 || count > Integer.MAX_VALUE) {
+            throw in.malformed("pageCount=" + count + " (expected: 1.." + Integer.MAX_VALUE + ")");
+        }
+        checkRun(first, count, context, MessageType.PAGE_RUN);
+        int encodingValue = in.u8();
+        PageEncoding encoding = PageEncoding.fromWireValue(encodingValue);
+        if (encoding == null) {
+            throw in.malformed("encoding=" + encodingValue + " (expected: 1..2)");
+        }
+        int originValue = in.u8();
+        PageDataOrigin origin = PageDataOrigin.fromWireValue(originValue);
+        if (origin == null || origin == PageDataOrigin.DEMAND) {
+            throw in.malformed("origin=" + originValue + " (expected: 2..3; a run is never a demand answer)");
+        }
+        requireFeature(MessageType.PAGE_RUN, encoding == PageEncoding.ZERO, Feature.ZERO_PAGE_ENCODING, context);
+        requireFeature(MessageType.PAGE_RUN, origin == PageDataOrigin.PRECOPY, Feature.PRECOPY, context);
+        if (encoding == PageEncoding.ZERO) {
+            in.expectEnd();
+            return PageRun.zero(first, (int) count, origin);
+        }
+        int pageSize = context.pageSizeInBytes();
+        int maxPages = PageRun.maxRawPageCount(pageSize);
+        if (count > maxPages) {
+            throw in.malformed("pageCount=" + count + " (expected: 1.." + maxPages + " RAW pages of " + pageSize
+                + " bytes, what fits one frame)");
+        }
+        int contentLength = (int) count * pageSize;
+        if (in.remaining() != contentLength) {
+            throw in.malformed("RAW content of " + in.remaining() + " bytes (expected: pageCount * pageSizeInBytes="
+                + contentLength + ")");
+        }
+        int contentIndex = in.skip(contentLength);
+        in.expectEnd();
+        return PageRun.raw(first, (int) count, origin, frame.retainedSlice(contentIndex, contentLength));
     }
 
     private static DiscardRanges discardRanges(BodyReader in, DecodeContext context) {
@@ -195,10 +236,10 @@ final class BodyDecoder {
         return new DeviceStateChunk(name, sequence, (flags & DeviceStateChunk.FLAG_LAST) != 0, in.bytes(length));
     }
 
-    private static void requireFeature(boolean used, Feature feature, DecodeContext context) {
+    private static void requireFeature(MessageType type, boolean used, Feature feature, DecodeContext context) {
         if (used && !context.isGranted(feature)) {
             throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
-                "PAGE_DATA uses " + feature + ", which was not granted");
+                type + " uses " + feature + ", which was not granted");
         }
     }
 
@@ -209,7 +250,7 @@ final class BodyDecoder {
         }
     }
 
-    private static void checkRun(long first, int count, DecodeContext context, MessageType type) {
+    private static void checkRun(long first, long count, DecodeContext context, MessageType type) {
         if (first >= context.pageCount() || count > context.pageCount() - first) {
             throw new ProtocolException(ProtocolErrorCode.PAGE_OUT_OF_RANGE, type + ": pages [" + first + ", +"
                 + count + ") (expected: within [0, " + context.pageCount() + "))");

@@ -19,6 +19,7 @@ final class BodyEncoder {
             case ErrorMessage m -> 4L + utf8(m.text()).length;
             case PageRequest m -> PageRequest.FIXED_BODY_LENGTH_IN_BYTES + 8L * m.size();
             case PageData m -> PageData.FIXED_BODY_LENGTH_IN_BYTES + (long) m.contentLengthInBytes();
+            case PageRun m -> PageRun.FIXED_BODY_LENGTH_IN_BYTES + (long) m.contentLengthInBytes();
             case DiscardRanges m -> DiscardRanges.FIXED_BODY_LENGTH_IN_BYTES
                 + (long) DiscardRanges.RANGE_LENGTH_IN_BYTES * m.ranges().size();
             case PageDigests m -> PageDigests.FIXED_BODY_LENGTH_IN_BYTES + 8L * m.size();
@@ -31,8 +32,8 @@ final class BodyEncoder {
     }
 
     /**
-     * Writes the body of {@code message}. For PAGE_DATA only the fixed part is written when {@code withContent} is
-     * false (the caller appends the content as a slice).
+     * Writes the body of {@code message}. For PAGE_DATA and PAGE_RUN only the fixed part is written when
+     * {@code withContent} is false (the caller appends the content as a slice).
      */
     static void write(Message message, ByteBuf out, boolean withContent) {
         switch (message) {
@@ -72,6 +73,15 @@ final class BodyEncoder {
             }
             case PageData m -> {
                 out.writeLong(m.pageIndex());
+                out.writeByte(m.encoding().wireValue());
+                out.writeByte(m.origin().wireValue());
+                if (withContent) {
+                    out.writeBytes(m.content(), m.content().readerIndex(), m.contentLengthInBytes());
+                }
+            }
+            case PageRun m -> {
+                out.writeLong(m.firstPageIndex());
+                out.writeInt(m.pageCount());
                 out.writeByte(m.encoding().wireValue());
                 out.writeByte(m.origin().wireValue());
                 if (withContent) {

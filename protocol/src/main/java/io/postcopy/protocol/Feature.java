@@ -20,7 +20,9 @@ public enum Feature {
     /** The destination may reconnect a session after a connection loss and send RECEIVED_BITMAP. */
     RECOVERY(5),
     /** PAGE_DATA may carry the PRECOPY origin (pages sent while the source still ran). */
-    PRECOPY(6);
+    PRECOPY(6),
+    /** The source may send PAGE_RUN: a run of contiguous pages in one frame (RAW content back to back, or ZERO). */
+    PAGE_RUNS(7);
 
     private final int bitNumber;
 

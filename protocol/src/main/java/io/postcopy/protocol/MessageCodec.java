@@ -3,6 +3,7 @@ package io.postcopy.protocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.util.ReferenceCounted;
 
 /**
  * Encodes messages to frames and decodes one delimited frame to a message (PROTOCOL.md). Pure, stateless and
@@ -14,6 +15,8 @@ import io.netty.buffer.CompositeByteBuf;
 public final class MessageCodec {
     private static final int PAGE_DATA_HEADER_LENGTH_IN_BYTES = Protocol.LENGTH_FIELD_SIZE_IN_BYTES
         + Protocol.TYPE_FIELD_SIZE_IN_BYTES + PageData.FIXED_BODY_LENGTH_IN_BYTES;
+    private static final int PAGE_RUN_HEADER_LENGTH_IN_BYTES = Protocol.LENGTH_FIELD_SIZE_IN_BYTES
+        + Protocol.TYPE_FIELD_SIZE_IN_BYTES + PageRun.FIXED_BODY_LENGTH_IN_BYTES;
 
     private MessageCodec() {
     }
@@ -33,38 +36,48 @@ public final class MessageCodec {
     }
 
     /**
-     * Encodes {@code message} as one whole frame, length field included. A RAW PAGE_DATA becomes a composite of a
-     * small header and a retained slice of its content (no copy); everything else one exact-size buffer.
+     * Encodes {@code message} as one whole frame, length field included. A RAW PAGE_DATA or PAGE_RUN becomes a
+     * composite of a small header and a retained slice of its content (no copy); everything else one exact-size
+     * buffer.
      *
-     * <p>Ownership: the returned buffer belongs to the caller. {@code message} is not released: a PageData keeps
-     * its own reference, which its owner still releases.
+     * <p>Ownership: the returned buffer belongs to the caller. {@code message} is not released: a PageData or
+     * PageRun keeps its own reference, which its owner still releases.
      *
      * @throws ProtocolException {@link ProtocolErrorCode#FRAME_TOO_LARGE} before anything is allocated
      */
     public static ByteBuf encode(Message message, ByteBufAllocator allocator) {
         int frameLength = frameLength(message);
         if (message instanceof PageData page && page.encoding() == PageEncoding.RAW) {
-            ByteBuf header = allocator.buffer(PAGE_DATA_HEADER_LENGTH_IN_BYTES);
-            CompositeByteBuf frame = allocator.compositeBuffer(2);
-            try {
-                header.writeInt(frameLength);
-                header.writeByte(MessageType.PAGE_DATA.wireValue());
-                BodyEncoder.write(page, header, false);
-                frame.addComponent(true, header);
-                header = null;
-                frame.addComponent(true, page.content().retainedSlice());
-                return frame;
-            } catch (RuntimeException e) {
-                frame.release();
-                if (header != null) {
-                    header.release();
-                }
-                throw e;
-            }
+            return headerAndContent(message, frameLength, PAGE_DATA_HEADER_LENGTH_IN_BYTES, page.content(), allocator);
+        }
+        if (message instanceof PageRun run && run.encoding() == PageEncoding.RAW) {
+            return headerAndContent(message, frameLength, PAGE_RUN_HEADER_LENGTH_IN_BYTES, run.content(), allocator);
         }
         ByteBuf frame = allocator.buffer(Protocol.LENGTH_FIELD_SIZE_IN_BYTES + frameLength);
         writeFrame(message, frameLength, frame);
         return frame;
+    }
+
+    /** A composite of the frame's header (length, type, fixed body) and a retained slice of {@code content}. */
+    private static ByteBuf headerAndContent(Message message, int frameLength, int headerLength, ByteBuf content,
+                                           ByteBufAllocator allocator) {
+        ByteBuf header = allocator.buffer(headerLength);
+        CompositeByteBuf frame = allocator.compositeBuffer(2);
+        try {
+            header.writeInt(frameLength);
+            header.writeByte(message.type().wireValue());
+            BodyEncoder.write(message, header, false);
+            frame.addComponent(true, header);
+            header = null;
+            frame.addComponent(true, content.retainedSlice());
+            return frame;
+        } catch (RuntimeException e) {
+            frame.release();
+            if (header != null) {
+                header.release();
+            }
+            throw e;
+        }
     }
 
     /**
@@ -87,7 +100,8 @@ public final class MessageCodec {
     /**
      * Decodes one frame without its length field: the {@code u8 type} and the body, exactly the readable bytes of
      * {@code frame}. Reads with absolute indexes: {@code frame}'s indexes do not move and it is not released (its
-     * owner releases it, on every path). A returned {@link PageData} holds its own retained slice of {@code frame}.
+     * owner releases it, on every path). A returned {@link PageData} or {@link PageRun} holds its own retained slice
+     * of {@code frame}.
      * Nothing is retained or allocated for a frame that fails.
      *
      * @param frame   the type byte and the body
@@ -128,8 +142,8 @@ public final class MessageCodec {
         try {
             in.expectEnd();
         } catch (ProtocolException e) {
-            if (message instanceof PageData page) {
-                page.release();
+            if (message instanceof ReferenceCounted holder) {
+                holder.release();
             }
             throw e;
         }

@@ -25,6 +25,8 @@ public enum MessageType {
     PAGE_DIGESTS(0x13, Phase.SESSION, Feature.PAGE_DIGESTS),
     /** Destination to source, which pages of a run the destination holds (recovery). */
     RECEIVED_BITMAP(0x14, Phase.SESSION, Feature.RECOVERY),
+    /** Source to destination, a run of contiguous pages' content in one frame. */
+    PAGE_RUN(0x15, Phase.SESSION, Feature.PAGE_RUNS),
     /** Source to destination, the source has stopped its vCPUs; state follows. */
     SWITCHOVER(0x20, Phase.SESSION, null),
     /** Source to destination, one vCPU's state. */

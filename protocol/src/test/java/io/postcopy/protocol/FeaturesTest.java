@@ -19,16 +19,17 @@ class FeaturesTest {
         assertEquals(4, Feature.DEVICE_STATE.bitNumber());
         assertEquals(5, Feature.RECOVERY.bitNumber());
         assertEquals(6, Feature.PRECOPY.bitNumber());
-        assertEquals(0x7FL, Features.KNOWN);
+        assertEquals(7, Feature.PAGE_RUNS.bitNumber());
+        assertEquals(0xFFL, Features.KNOWN);
     }
 
     @Test
     void shouldReportOnlyUnknownBitsWhenMixed() {
-        long bits = Features.of(Feature.DISCARD) | (1L << 7) | (1L << 63);
-        assertEquals((1L << 7) | (1L << 63), Features.unknownBits(bits));
+        long bits = Features.of(Feature.DISCARD) | (1L << 8) | (1L << 63);
+        assertEquals((1L << 8) | (1L << 63), Features.unknownBits(bits));
         assertTrue(Features.contains(bits, Feature.DISCARD));
         assertFalse(Features.contains(bits, Feature.PRECOPY));
-        assertEquals("[DISCARD, unknown=0x8000000000000080]", Features.toString(bits));
+        assertEquals("[DISCARD, unknown=0x8000000000000100]", Features.toString(bits));
     }
 
     @Test

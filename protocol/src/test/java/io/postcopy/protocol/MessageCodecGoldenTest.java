@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import static io.postcopy.protocol.Frames.HANDSHAKE;
 import static io.postcopy.protocol.Frames.SESSION;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * One concrete instance of every message type against bytes written by hand from PROTOCOL.md. If one of these
@@ -55,6 +56,8 @@ class MessageCodecGoldenTest {
             new Golden(new PageRequest(RequestKind.DEMAND, new long[] {7, 999}),
                 "00000016 10 01 00000002 0000000000000007 00000000000003e7", SESSION),
             new Golden(PageData.zero(5, PageDataOrigin.BACKGROUND), "0000000b 11 0000000000000005 02 02", SESSION),
+            new Golden(PageRun.zero(5, 300, PageDataOrigin.BACKGROUND),
+                "0000000f 15 0000000000000005 0000012c 02 02", SESSION),
             new Golden(new DiscardRanges(List.of(new PageRange(10, 5), new PageRange(100, 1))),
                 "00000025 12 00000002 000000000000000a 0000000000000005 0000000000000064 0000000000000001",
                 SESSION),
@@ -118,6 +121,64 @@ class MessageCodecGoldenTest {
         MessageType[] covered = goldens().stream().map(g -> g.message().type()).distinct().sorted()
             .toArray(MessageType[]::new);
         assertEquals(Arrays.asList(MessageType.values()), Arrays.asList(covered));
+    }
+
+    @Test
+    void shouldEncodeRawRunAsHeaderAndContentWhenGoldenRawRun() {
+        byte[] content = new byte[2 * 4096];
+        Arrays.fill(content, 0, 4096, (byte) 0xAB);
+        Arrays.fill(content, 4096, 8192, (byte) 0xCD);
+        String frameHex = "0000200f 15 0000000000000006 00000002 01 03" + "ab".repeat(4096) + "cd".repeat(4096);
+        ByteBuf source = Unpooled.wrappedBuffer(content);
+        PageRun run = PageRun.raw(6, 2, PageDataOrigin.PRECOPY, source);
+        ByteBuf encoded = MessageCodec.encode(run, PooledByteBufAllocator.DEFAULT);
+        try {
+            assertEquals(2, encoded.nioBufferCount(), "a header and the content itself, not a copy of it");
+            assertEquals(frameHex.replace(" ", ""), Frames.toHex(encoded));
+        } finally {
+            encoded.release();
+            run.release();
+        }
+        assertEquals(0, source.refCnt(), "the encoded frame kept a reference to the run");
+
+        ByteBuf frame = Frames.withoutLength(frameHex);
+        Message decoded = MessageCodec.decode(frame, SESSION);
+        frame.release();
+        PageRun decodedRun = (PageRun) decoded;
+        try {
+            assertEquals(1, frame.refCnt(), "the decoded run holds the only reference to the frame");
+            assertEquals(6, decodedRun.firstPageIndex());
+            assertEquals(2, decodedRun.pageCount());
+            assertEquals(PageEncoding.RAW, decodedRun.encoding());
+            assertEquals(PageDataOrigin.PRECOPY, decodedRun.origin());
+            assertEquals(Unpooled.wrappedBuffer(content), decodedRun.content());
+        } finally {
+            decodedRun.release();
+        }
+        assertEquals(0, frame.refCnt());
+    }
+
+    @Test
+    void shouldRejectRunThatIsNotWholePagesOrStartsDemandWhenBuildingOne() {
+        ByteBuf odd = Unpooled.buffer(3 * 4096 + 1).writeZero(3 * 4096 + 1);
+        ByteBuf tooMany = Unpooled.buffer(1025 * 4096).writeZero(1025 * 4096);
+        try {
+            assertEquals(ProtocolErrorCode.INVALID_ARGUMENT, assertThrows(ProtocolException.class,
+                () -> PageRun.raw(0, 3, PageDataOrigin.BACKGROUND, odd)).code());
+            assertEquals(ProtocolErrorCode.INVALID_ARGUMENT, assertThrows(ProtocolException.class,
+                () -> PageRun.raw(0, 1025, PageDataOrigin.BACKGROUND, tooMany)).code(), "more than fits a frame");
+            assertEquals(ProtocolErrorCode.INVALID_ARGUMENT, assertThrows(ProtocolException.class,
+                () -> PageRun.zero(0, 0, PageDataOrigin.BACKGROUND)).code());
+            assertEquals(ProtocolErrorCode.INVALID_ARGUMENT, assertThrows(ProtocolException.class,
+                () -> PageRun.zero(0, 2, PageDataOrigin.DEMAND)).code(), "a demand answer is never a run");
+            assertEquals(ProtocolErrorCode.INVALID_ARGUMENT, assertThrows(ProtocolException.class,
+                () -> PageRun.zero(Long.MAX_VALUE, 2, PageDataOrigin.BACKGROUND)).code());
+        } finally {
+            odd.release();
+            tooMany.release();
+        }
+        assertEquals(1024, PageRun.maxRawPageCount(4096));
+        assertEquals(2, PageRun.maxRawPageCount(2 * 1024 * 1024));
     }
 
     @Test

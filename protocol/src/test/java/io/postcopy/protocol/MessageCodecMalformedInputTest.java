@@ -71,6 +71,49 @@ class MessageCodecMalformedInputTest {
     }
 
     @Test
+    void shouldFailMalformedWhenRawRunIsTruncatedAtAnyLengthOrHasTrailingByte() {
+        ByteBuf whole = Frames.withoutLength("0000200f 15 0000000000000006 00000002 01 02" + "ab".repeat(8192));
+        try {
+            for (int length = 0; length < whole.readableBytes(); length += length < 64 ? 1 : 509) {
+                ByteBuf prefix = Frames.copyOf(whole, whole.readerIndex(), length);
+                assertDecodeFails(ProtocolErrorCode.MALFORMED_FRAME, prefix, SESSION);
+            }
+            assertDecodeFails(ProtocolErrorCode.MALFORMED_FRAME,
+                Frames.copyOf(whole, whole.readerIndex(), whole.readableBytes() - 1), SESSION);
+        } finally {
+            whole.release();
+        }
+        assertDecodeFails(ProtocolErrorCode.MALFORMED_FRAME,
+            Frames.withoutLength("00002010 15 0000000000000006 00000002 01 02" + "ab".repeat(8193)), SESSION);
+        assertDecodeFails(ProtocolErrorCode.MALFORMED_FRAME, Frames.withoutLength(
+            "0000200f 15 0000000000000006 00000003 01 02" + "ab".repeat(8192)), SESSION); // one page short
+    }
+
+    @Test
+    void shouldFailTypedWhenRawRunHasMorePagesThanFitOneFrame() {
+        DecodeContext large = DecodeContext.session(4096, 1 << 20, Features.KNOWN);
+        int pages = PageRun.maxRawPageCount(4096) + 1;
+        ByteBuf oversized = Unpooled.buffer(15 + pages * 4096);
+        oversized.writeByte(MessageType.PAGE_RUN.wireValue()).writeLong(0).writeInt(pages).writeByte(1).writeByte(2);
+        oversized.writeZero(pages * 4096);
+        assertDecodeFails(ProtocolErrorCode.FRAME_TOO_LARGE, oversized, large);
+        // the same count declared in a small frame: refused on the count, before the bytes are looked at
+        assertDecodeFails(ProtocolErrorCode.MALFORMED_FRAME,
+            Frames.withoutLength("0000000f 15 0000000000000000 00000401 01 02"), large);
+        // the largest run fits one frame and decodes
+        ByteBuf largest = Unpooled.buffer(15 + (pages - 1) * 4096);
+        largest.writeByte(MessageType.PAGE_RUN.wireValue()).writeLong(0).writeInt(pages - 1).writeByte(1)
+            .writeByte(2).writeZero((pages - 1) * 4096);
+        try {
+            PageRun run = (PageRun) MessageCodec.decode(largest, large);
+            assertEquals(pages - 1, run.pageCount());
+            run.release();
+        } finally {
+            largest.release();
+        }
+    }
+
+    @Test
     void shouldFailFrameTooLargeWhenFrameExceedsMaximum() {
         ByteBuf frame = Unpooled.buffer(Protocol.MAX_FRAME_LENGTH + 1);
         frame.writeByte(MessageType.VCPU_STATE.wireValue());
@@ -79,7 +122,7 @@ class MessageCodecMalformedInputTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0x00, 0x06, 0x0f, 0x15, 0x1f, 0x24, 0x80, 0xff})
+    @ValueSource(ints = {0x00, 0x06, 0x0f, 0x16, 0x1f, 0x24, 0x80, 0xff})
     void shouldFailUnknownMessageTypeWhenTypeIsNotDefined(int typeValue) {
         ByteBuf frame = Unpooled.buffer().writeByte(typeValue).writeLong(0);
         assertDecodeFails(ProtocolErrorCode.UNKNOWN_MESSAGE_TYPE, frame, SESSION);
@@ -106,6 +149,14 @@ class MessageCodecMalformedInputTest {
             Frames.withoutLength("0000000b 11 0000000000000005 02 02"), noFeatures);
         assertDecodeFails(ProtocolErrorCode.UNEXPECTED_MESSAGE,
             Frames.withoutLength("0000100b 11 0000000000000006 01 03" + "ab".repeat(4096)), noFeatures);
+        assertDecodeFails(ProtocolErrorCode.UNEXPECTED_MESSAGE,
+            Frames.withoutLength("0000100f 15 0000000000000006 00000001 01 02" + "ab".repeat(4096)), noFeatures);
+        DecodeContext runsOnly = DecodeContext.session(Frames.PAGE_SIZE, Frames.PAGE_COUNT,
+            Features.of(Feature.PAGE_RUNS));
+        assertDecodeFails(ProtocolErrorCode.UNEXPECTED_MESSAGE,
+            Frames.withoutLength("0000000f 15 0000000000000005 00000002 02 02"), runsOnly); // ZERO not granted
+        assertDecodeFails(ProtocolErrorCode.UNEXPECTED_MESSAGE,
+            Frames.withoutLength("0000100f 15 0000000000000006 00000001 01 03" + "ab".repeat(4096)), runsOnly);
     }
 
     @Test
@@ -129,6 +180,12 @@ class MessageCodecMalformedInputTest {
         assertDecodeFails(ProtocolErrorCode.PAGE_OUT_OF_RANGE,
             Frames.withoutLength("0000001d 13 00000000000003e7 00000002 0000000000000001 0000000000000002"),
             SESSION);
+        assertDecodeFails(ProtocolErrorCode.PAGE_OUT_OF_RANGE,
+            Frames.withoutLength("0000000f 15 00000000000003e0 00000009 02 02"), SESSION);
+        assertDecodeFails(ProtocolErrorCode.PAGE_OUT_OF_RANGE,
+            Frames.withoutLength("0000000f 15 00000000000003e8 00000001 02 02"), SESSION);
+        assertDecodeFails(ProtocolErrorCode.PAGE_OUT_OF_RANGE,
+            Frames.withoutLength("0000000f 15 8000000000000000 00000001 02 02"), SESSION);
         // pages 960..1023 in one word, but only 960..999 exist: bit 40 (page 1000) must be clear.
         assertDecodeFails(ProtocolErrorCode.PAGE_OUT_OF_RANGE,
             Frames.withoutLength("00000015 14 00000000000003c0 00000001 0000010000000000"), SESSION);
@@ -184,6 +241,13 @@ class MessageCodecMalformedInputTest {
         "0000000b 11 0000000000000005 02 00",                          // origin 0
         "0000000c 11 0000000000000005 02 02 00",                       // zero page with content
         "0000000c 11 0000000000000005 01 02 00",                       // raw page of 1 byte
+        "0000000f 15 0000000000000005 00000000 02 02",                  // run of 0 pages
+        "0000000f 15 0000000000000005 80000000 02 02",                  // run count > 2^31-1
+        "0000000f 15 0000000000000005 00000002 03 02",                  // run encoding 3
+        "0000000f 15 0000000000000005 00000002 02 01",                  // run origin DEMAND
+        "0000000f 15 0000000000000005 00000002 02 04",                  // run origin 4
+        "00000010 15 0000000000000005 00000002 02 02 00",               // zero run with content
+        "00000010 15 0000000000000005 00000002 01 02 00",               // raw run of 1 byte
         "00000005 12 00000000",                                        // no discard ranges
         "00000015 14 0000000000000001 00000001 0000000000000000",       // bitmap not 64-aligned
         "00000011 20 1234567890abcdef 80000000 00000001",              // vcpuCount > 2^31-1

@@ -1,6 +1,7 @@
 package io.postcopy.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +26,7 @@ class ProtocolDocumentationExamplesTest {
     private static final String URGENT_REQUEST =
         "00000026 01 50435059 0001 0001 0123456789abcdef 000000000000001f 0000000000040000 00001000 02";
     private static final String REFUSED_REQUEST =
-        "00000026 01 50435059 0001 0001 0123456789abcdef 0000000000000080 0000000000040000 00001000 01";
+        "00000026 01 50435059 0001 0001 0123456789abcdef 0000000000000100 0000000000040000 00001000 01";
     private static final String REFUSED_ANSWER =
         "00000025 02 50435059 0003 0001 0123456789abcdef 0000000000000000 0000000000040000 00001000";
     private static final String RESUME_REQUEST =
@@ -36,6 +37,8 @@ class ProtocolDocumentationExamplesTest {
         "0000001d 14 0000000000000000 00000002 ffffffffffffffff 00000000000000ff";
     private static final String DEMAND_REQUEST = "0000000e 10 01 00000001 0000000000001234";
     private static final String ZERO_ANSWER = "0000000b 11 0000000000001234 02 01";
+    private static final String RAW_RUN_HEADER = "0004000f 15 0000000000002000 00000040 01 02";
+    private static final String ZERO_RUN = "0000000f 15 0000000000002040 00000100 02 02";
     private static final String ERROR = "00000034 05 0004 002f 504147455f524551554553543a2070616765496e6465783d3130"
         + "3030202865787065637465643a20302e2e39393929";
 
@@ -110,10 +113,27 @@ class ProtocolDocumentationExamplesTest {
     }
 
     @Test
+    void shouldMatchDocumentedFramesWhenEncodingBackgroundRuns() {
+        ByteBuf pages = Unpooled.buffer(64 * 4096).writeZero(64 * 4096).setByte(0, 1);
+        PageRun raw = PageRun.raw(0x2000, 64, PageDataOrigin.BACKGROUND, pages);
+        try {
+            String frame = encode(raw);
+            assertEquals(compact(RAW_RUN_HEADER), frame.substring(0, compact(RAW_RUN_HEADER).length()));
+            assertEquals(2 * (19 + 64 * 4096), frame.length(), "the header, then the 262144 bytes of the pages");
+        } finally {
+            raw.release();
+        }
+        assertEquals(compact(ZERO_RUN), encode(PageRun.zero(0x2040, 256, PageDataOrigin.BACKGROUND)));
+        PageRun decoded = (PageRun) decode(ZERO_RUN, DecodeContext.session(4096, PAGE_COUNT, Features.KNOWN));
+        assertEquals(PageRun.zero(0x2040, 256, PageDataOrigin.BACKGROUND), decoded);
+    }
+
+    @Test
     void shouldContainEveryExampleWhenReadingProtocolMd() throws IOException {
         String document = Files.readString(Path.of("PROTOCOL.md")).replace(" ", "").replace("\n", "");
         for (String example : new String[] {REQUEST, ANSWER, URGENT_REQUEST, REFUSED_REQUEST, REFUSED_ANSWER,
-            RESUME_REQUEST, RESUME_ANSWER, RECEIVED_BITMAP, DEMAND_REQUEST, ZERO_ANSWER, ERROR}) {
+            RESUME_REQUEST, RESUME_ANSWER, RECEIVED_BITMAP, DEMAND_REQUEST, ZERO_ANSWER, RAW_RUN_HEADER, ZERO_RUN,
+            ERROR}) {
             assertTrue(document.contains(compact(example)), "PROTOCOL.md lacks " + example);
         }
     }

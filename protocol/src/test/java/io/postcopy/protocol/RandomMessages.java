@@ -23,6 +23,7 @@ final class RandomMessages {
             case PAGE_REQUEST -> new PageRequest(RequestKind.values()[random.nextInt(2)],
                 pageIndexes(random, random.nextInt(1, 50)));
             case PAGE_DATA -> pageData(random);
+            case PAGE_RUN -> pageRun(random);
             case DISCARD_RANGES -> discardRanges(random);
             case PAGE_DIGESTS -> pageDigests(random);
             case RECEIVED_BITMAP -> receivedBitmap(random);
@@ -60,6 +61,18 @@ final class RandomMessages {
         byte[] content = new byte[Frames.PAGE_SIZE];
         random.nextBytes(content);
         return PageData.raw(pageIndex, origin, Unpooled.wrappedBuffer(content));
+    }
+
+    private static PageRun pageRun(SplittableRandom random) {
+        PageDataOrigin origin = random.nextBoolean() ? PageDataOrigin.BACKGROUND : PageDataOrigin.PRECOPY;
+        long first = random.nextLong(0, Frames.PAGE_COUNT);
+        if (random.nextBoolean()) {
+            return PageRun.zero(first, (int) random.nextLong(1, Frames.PAGE_COUNT - first + 1), origin);
+        }
+        int count = (int) Math.min(random.nextInt(1, 9), Frames.PAGE_COUNT - first);
+        byte[] content = new byte[count * Frames.PAGE_SIZE];
+        random.nextBytes(content);
+        return PageRun.raw(first, count, origin, Unpooled.wrappedBuffer(content));
     }
 
     private static DiscardRanges discardRanges(SplittableRandom random) {

@@ -5,6 +5,7 @@ import io.postcopy.engine.memory.PageBitmap;
 import io.postcopy.engine.migration.MigrationMode;
 import io.postcopy.engine.migration.SourcePageServer;
 import io.postcopy.engine.port.PageOrigin;
+import io.postcopy.protocol.Feature;
 import io.postcopy.protocol.Message;
 import io.postcopy.protocol.PageRequest;
 
@@ -16,18 +17,24 @@ import java.util.concurrent.TimeUnit;
  * {@link PrecopyPolicy} after each round, then performs the switchover; in post-copy it switches over at once.
  * After switchover it streams every page not yet sent.
  *
+ * <p>Contiguous pages go out as runs (one PAGE_RUN frame each, zero and non-zero stretches apart, when the session
+ * granted {@link Feature#PAGE_RUNS}), so that the destination installs a run at once.
+ *
  * <p>Work is done in small batches, each ending with a flush and a yield of the event loop, as fast as the socket
  * drains ({@link io.netty.channel.Channel#isWritable()} is the back-pressure) and no faster than the optional
  * bandwidth cap. Prefetch requests that arrive here are served first. Used by its channel's event loop only.
  */
 final class BackgroundStreamHandler extends PageRequestHandler {
     private static final int PAGES_PER_BATCH = 64;
+    /** Longest run of contiguous pages sent as one PAGE_RUN frame (one install on the destination). */
+    private static final int RUN_BYTES = 256 * 1024;
 
     private enum Phase { PRECOPY, POSTCOPY, FINISHED }
 
     private final SourceSession session;
     private final BandwidthLimiter limiter;
     private final PrecopyPolicy policy;
+    private final int maxRunPages;
     private ChannelHandlerContext context;
     private ChannelPageSink sink;
     private boolean pumpScheduled;
@@ -45,12 +52,15 @@ final class BackgroundStreamHandler extends PageRequestHandler {
         this.limiter = new BandwidthLimiter(session.options().bandwidthBytesPerSecond(), System.nanoTime());
         this.policy = new PrecopyPolicy(session.options().mode(), session.options().hybridRounds(),
             session.options().maxPrecopyRounds(), TimeUnit.MILLISECONDS.toNanos(session.options().downtimeBudgetMs()));
+        // A capped stream's runs are no longer than its burst, so that it never sends more at once than that.
+        this.maxRunPages = (int) Math.max(1, Math.min(RUN_BYTES, limiter.burstBytes())
+            / session.server().memory().pageSize());
     }
 
     /** Starts the stream; called on the channel's event loop once the handshake answer is written. */
     void start(ChannelHandlerContext ctx) {
         this.context = ctx;
-        this.sink = new ChannelPageSink(ctx.channel());
+        this.sink = new ChannelPageSink(ctx.channel(), session.decodeContext().isGranted(Feature.PAGE_RUNS));
         if (session.hasSwitchedOver()) {
             // A BACKGROUND connection that rejoins a resumed session (PROTOCOL.md section 9): the stream goes on.
             phase = Phase.POSTCOPY;
@@ -108,23 +118,29 @@ final class BackgroundStreamHandler extends PageRequestHandler {
                 context.executor().schedule(this::pump, waitNs, TimeUnit.NANOSECONDS);
                 break;
             }
+            int maxPages = Math.min(maxRunPages, PAGES_PER_BATCH - sent);
             if (phase == Phase.PRECOPY) {
                 long pageIndex = nextRoundPage();
                 if (pageIndex < 0) {
                     endRound(pageSize);
                     continue;
                 }
-                server.sendPrecopy(pageIndex, sink);
-                roundPagesSent++;
+                int count = extendRound(pageIndex, maxPages);
+                limiter.charge((long) (count - 1) * pageSize);
+                server.sendPrecopyRun(pageIndex, count, sink);
+                roundPagesSent += count;
+                sent += count;
             } else {
                 long pageIndex = server.claimNextUnsent();
                 if (pageIndex < 0) {
                     phase = Phase.FINISHED;
                     break;
                 }
-                server.deliver(pageIndex, sink, PageOrigin.BACKGROUND);
+                int count = server.claimFollowing(pageIndex, maxPages);
+                limiter.charge((long) (count - 1) * pageSize);
+                server.deliverRun(pageIndex, count, sink, PageOrigin.BACKGROUND);
+                sent += count;
             }
-            sent++;
         }
         if (sent > 0) {
             context.flush();
@@ -144,6 +160,23 @@ final class BackgroundStreamHandler extends PageRequestHandler {
         long next = roundPages.nextSet(roundCursor);
         roundCursor = next < 0 ? pageCount : next + 1;
         return next;
+    }
+
+    /**
+     * Extends the round's page {@code first} (just returned by {@link #nextRoundPage}) with the pages right after
+     * it that belong to the round, up to {@code maxPages} in all, and moves the round's cursor past them.
+     *
+     * @return the run's length, at least 1
+     */
+    private int extendRound(long first, int maxPages) {
+        long pageCount = session.server().memory().pageCount();
+        int count = 1;
+        while (count < maxPages && first + count < pageCount
+            && (roundPages == null || roundPages.lvIsSet(first + count))) {
+            count++;
+        }
+        roundCursor = first + count;
+        return count;
     }
 
     private void startRound(PageBitmap pages) {

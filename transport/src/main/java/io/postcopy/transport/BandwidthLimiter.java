@@ -2,7 +2,8 @@ package io.postcopy.transport;
 
 /**
  * A token bucket for the background stream only (demand pages are never throttled). Holds up to 10 ms of tokens,
- * so bursts stay short. Used by one thread (the background channel's event loop).
+ * so bursts stay short. Tokens may be {@linkplain #charge charged} beyond what is there (a run longer than one
+ * page): the debt delays the next {@link #acquire}. Used by one thread (the background channel's event loop).
  */
 final class BandwidthLimiter {
     private static final long BURST_NS = 10_000_000L;
@@ -15,6 +16,18 @@ final class BandwidthLimiter {
     BandwidthLimiter(long bytesPerSecond, long nowNs) {
         this.bytesPerSecond = bytesPerSecond;
         this.lastRefillNs = nowNs;
+    }
+
+    /** Bytes that may go out at once after a pause: 10 ms at the cap ({@code Long.MAX_VALUE} when unlimited). */
+    long burstBytes() {
+        return bytesPerSecond == 0 ? Long.MAX_VALUE : Math.max(1, bytesPerSecond * BURST_NS / 1_000_000_000L);
+    }
+
+    /** Takes {@code bytes} tokens whether they are there or not: what is missing delays the next acquire. */
+    void charge(long bytes) {
+        if (bytesPerSecond != 0) {
+            tokens -= bytes;
+        }
     }
 
     /**

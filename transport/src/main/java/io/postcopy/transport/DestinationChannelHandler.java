@@ -16,6 +16,7 @@ import io.postcopy.protocol.Message;
 import io.postcopy.protocol.NegotiatedSession;
 import io.postcopy.protocol.PageData;
 import io.postcopy.protocol.PageDigests;
+import io.postcopy.protocol.PageRun;
 import io.postcopy.protocol.Ping;
 import io.postcopy.protocol.Pong;
 import io.postcopy.protocol.ProtocolErrorCode;
@@ -92,12 +93,8 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
             flushPages();
         }
         switch (message) {
-            case PageData page -> {
-                if (batcher == null) {
-                    batcher = session.newBatcher();
-                }
-                session.onPage(page, batcher);
-            }
+            case PageData page -> session.onPage(page, batcher());
+            case PageRun run -> session.onPageRun(run, batcher());
             case Switchover switchover -> session.onSwitchover(switchover);
             case DeviceStateChunk chunk -> session.onDeviceState(chunk);
             case DiscardRanges discard -> session.onDiscard(discard);
@@ -110,6 +107,14 @@ final class DestinationChannelHandler extends SimpleChannelInboundHandler<Messag
             default -> throw new ProtocolException(ProtocolErrorCode.UNEXPECTED_MESSAGE,
                 message.type() + " sent to the destination");
         }
+    }
+
+    /** This connection's batcher, made when its first page arrives (the VM is set up by then). */
+    private ContiguousPageBatcher batcher() {
+        if (batcher == null) {
+            batcher = session.newBatcher();
+        }
+        return batcher;
     }
 
     @Override

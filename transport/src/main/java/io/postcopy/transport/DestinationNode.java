@@ -43,7 +43,9 @@ public final class DestinationNode {
     private static final Logger LOG = LoggerFactory.getLogger(DestinationNode.class);
     /** Features this destination uses, and therefore asks for. */
     static final long REQUESTED_FEATURES = Features.of(Feature.ZERO_PAGE_ENCODING, Feature.URGENT_CHANNEL,
-        Feature.PAGE_DIGESTS, Feature.DEVICE_STATE, Feature.DISCARD, Feature.PRECOPY);
+        Feature.PAGE_DIGESTS, Feature.DEVICE_STATE, Feature.DISCARD, Feature.PRECOPY, Feature.PAGE_RUNS);
+    /** Features this destination can do without: asked for again without them if a source refuses them. */
+    static final long OPTIONAL_FEATURES = Features.of(Feature.PAGE_RUNS);
     private static final int ASYNC_QUEUE_CAPACITY = 4096;
 
     private final DestinationOptions options;
@@ -51,17 +53,19 @@ public final class DestinationNode {
     private final FaultListener listener;
     private final MigrationProgress progress;
     private final long deadlineNanos;
+    private final long requestedFeatures;
     private final long sessionId = new SecureRandom().nextLong() | 1L;
     private final DestinationSession session = new DestinationSession();
     private final NettyTransport transport = NettyTransport.best();
 
     private DestinationNode(DestinationOptions options, MeterRegistry registry, FaultListener listener,
-                            MigrationProgress progress) {
+                            MigrationProgress progress, long requestedFeatures, long deadlineNanos) {
         this.options = options;
         this.registry = registry;
         this.listener = listener;
         this.progress = progress;
-        this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.timeoutMs());
+        this.requestedFeatures = requestedFeatures;
+        this.deadlineNanos = deadlineNanos;
     }
 
     /**
@@ -74,18 +78,36 @@ public final class DestinationNode {
     public static DestinationResult migrate(DestinationOptions options, MeterRegistry registry,
                                             FaultListener faultListener, MigrationProgress progress)
         throws InterruptedException {
-        return new DestinationNode(options, registry, faultListener, progress).run();
+        long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.timeoutMs());
+        try {
+            return new DestinationNode(options, registry, faultListener, progress, REQUESTED_FEATURES, deadlineNanos)
+                .run();
+        } catch (FeaturesRefused refused) {
+            // An older source does not know an optional bit (PROTOCOL.md section 6): ask again without them.
+            LOG.info("the source refused features {} as unknown; connecting again without {}",
+                Features.toString(REQUESTED_FEATURES), Features.toString(OPTIONAL_FEATURES));
+            return new DestinationNode(options, registry, faultListener, progress,
+                REQUESTED_FEATURES & ~OPTIONAL_FEATURES, deadlineNanos).run();
+        }
+    }
+
+    /** The CONTROL handshake was refused with UNKNOWN_FEATURE while optional features were asked for. */
+    private static final class FeaturesRefused extends PostcopyException {
+        private static final long serialVersionUID = 1L;
+
+        FeaturesRefused(PostcopyException cause) {
+            super(cause.code(), cause.getMessage(), cause);
+        }
     }
 
     private DestinationResult run() throws InterruptedException {
         EventLoopGroup group = transport.newGroup(2, "dest-io");
-        long requested = options.recoveryTimeoutMs() > 0 ? REQUESTED_FEATURES | Feature.RECOVERY.mask()
-            : REQUESTED_FEATURES;
+        long requested = options.recoveryTimeoutMs() > 0 ? requestedFeatures | Feature.RECOVERY.mask()
+            : requestedFeatures;
         DestinationConnector connector = new DestinationConnector(options, group, transport, session, sessionId,
             requested);
         try {
-            DestinationConnector.Connection controlConnection = connector.connect(ConnectionRole.CONTROL, null, 0,
-                remainingMs());
+            DestinationConnector.Connection controlConnection = connectControl(connector);
             NegotiatedSession control = controlConnection.terms();
             VmDescription description = await(session.descriptionReady(), "the source's VM description");
             MemoryGeometry geometry = new MemoryGeometry(control.pageCount() * control.pageSizeInBytes(),
@@ -198,6 +220,19 @@ public final class DestinationNode {
             sink.digests().compareWith(session.sourceDigests()), check, recovery.recoveries());
         return new DestinationResult(report, transport.reportName(), description.workload(), description.vcpus(),
             session.info(), MachineReport.of(identityChange, acknowledged, machine.verifications()));
+    }
+
+    /** The CONTROL connection; a refusal of optional features as unknown is a {@link FeaturesRefused}. */
+    private DestinationConnector.Connection connectControl(DestinationConnector connector)
+        throws InterruptedException {
+        try {
+            return connector.connect(ConnectionRole.CONTROL, null, 0, remainingMs());
+        } catch (PostcopyException e) {
+            if (e.code() == ErrorCode.UNKNOWN_FEATURE && (requestedFeatures & OPTIONAL_FEATURES) != 0) {
+                throw new FeaturesRefused(e);
+            }
+            throw e;
+        }
     }
 
     private <T> T await(CompletableFuture<T> future, String what) throws InterruptedException {

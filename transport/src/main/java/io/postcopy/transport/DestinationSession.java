@@ -7,13 +7,16 @@ import io.postcopy.engine.error.PostcopyException;
 import io.postcopy.engine.migration.ContiguousPageBatcher;
 import io.postcopy.engine.migration.DestinationPageSink;
 import io.postcopy.engine.migration.PageDigests;
+import io.postcopy.engine.port.PageOrigin;
 import io.postcopy.engine.vm.VcpuState;
 import io.postcopy.protocol.DeviceStateChunk;
 import io.postcopy.protocol.PageData;
 import io.postcopy.protocol.PageEncoding;
+import io.postcopy.protocol.PageRun;
 import io.postcopy.protocol.Switchover;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -123,6 +126,26 @@ final class DestinationSession {
             MemorySegment content = MemorySegment.ofBuffer(page.content().nioBuffer());
             batcher.add(page.pageIndex(), content, ChannelPageSink.engineOrigin(page.origin()));
         }
+    }
+
+    /**
+     * Installs a run straight from the received bytes, through the connection's batcher (one UFFDIO_COPY per part
+     * of the frame as it came off the network, or one UFFDIO_ZEROPAGE for a zero run); the caller (the channel
+     * handler) flushed the batcher first and releases the message afterwards.
+     */
+    void onPageRun(PageRun run, ContiguousPageBatcher batcher) {
+        DestinationPageSink target = sink;
+        PageOrigin origin = ChannelPageSink.engineOrigin(run.origin());
+        if (run.encoding() == PageEncoding.ZERO) {
+            target.onZeroPageRun(run.firstPageIndex(), run.pageCount(), origin);
+            return;
+        }
+        ByteBuffer[] buffers = run.content().nioBuffers();
+        MemorySegment[] parts = new MemorySegment[buffers.length];
+        for (int i = 0; i < buffers.length; i++) {
+            parts[i] = MemorySegment.ofBuffer(buffers[i]);
+        }
+        batcher.addRun(run.firstPageIndex(), parts, run.pageCount(), origin);
     }
 
     void onSwitchover(Switchover message) {

@@ -87,6 +87,30 @@ public interface FaultBackend extends AutoCloseable {
     boolean installZeroPage(long pageIndex);
 
     /**
+     * Installs {@code pageCount} contiguous pages of zeros, as one batch where the mechanism allows it (one {@code
+     * UFFDIO_ZEROPAGE} per run of missing pages), each exactly as by {@link #installZeroPage}.
+     *
+     * @return how many of the pages this call installed
+     * @throws io.postcopy.engine.error.PageOutOfRangeException if any page of the run is out of range, before
+     *     anything is installed
+     * @throws IllegalArgumentException if {@code pageCount < 1}
+     */
+    default int installZeroPages(long firstPageIndex, int pageCount) {
+        if (pageCount < 1) {
+            throw new IllegalArgumentException("pageCount=" + pageCount + " (expected: >= 1)");
+        }
+        memory().geometry().checkPageIndex(firstPageIndex);
+        memory().geometry().checkPageIndex(firstPageIndex + pageCount - 1);
+        int installed = 0;
+        for (int i = 0; i < pageCount; i++) {
+            if (installZeroPage(firstPageIndex + i)) {
+                installed++;
+            }
+        }
+        return installed;
+    }
+
+    /**
      * Makes a present page missing again because its content went stale (precopy sent it, then the source VM
      * wrote it again): its next fault fetches it from the source, and its next arriving content is installed.
      * Called at switchover, while no destination vCPU runs, never from a backend's own handler thread.

@@ -7,8 +7,8 @@ import io.postcopy.engine.memory.MemoryGeometry;
 import io.postcopy.engine.memory.PageBitmap;
 import io.postcopy.engine.port.PageSource;
 
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -41,10 +41,11 @@ public final class FaultEngine implements AutoCloseable {
     private final FaultMetrics metrics;
     private final ReentrantLock asyncLock = new ReentrantLock();
     private final Condition asyncPageArrived = asyncLock.newCondition();
-    private final AtomicInteger asyncWaiters = new AtomicInteger();
     /** Pages whose cached bit is set: counted at each bit transition, so it is exact once writers are done. */
     private final AtomicLong presentPages = new AtomicLong();
     private volatile long completedAtNanos;
+    /** Pages that threads wait for in {@link #awaitPageAsync}, with how many wait for each. */
+    private final ConcurrentHashMap<Long, Integer> asyncWaitedPages = new ConcurrentHashMap<>();
     private volatile PageSource source;
     private volatile boolean closed;
     private volatile long detachedSinceNs;
@@ -241,7 +242,7 @@ public final class FaultEngine implements AutoCloseable {
         } else {
             metrics.coalescedFaults.increment();
         }
-        asyncWaiters.incrementAndGet();
+        asyncWaitedPages.merge(pageIndex, 1, Integer::sum);
         asyncLock.lock();
         try {
             while (!cached.lvIsSetVolatile(pageIndex)) {
@@ -256,7 +257,7 @@ public final class FaultEngine implements AutoCloseable {
             throw new PostcopyException(ErrorCode.INTERNAL, "interrupted while waiting for page " + pageIndex, e);
         } finally {
             asyncLock.unlock();
-            asyncWaiters.decrementAndGet();
+            asyncWaitedPages.computeIfPresent(pageIndex, (page, waiters) -> waiters == 1 ? null : waiters - 1);
         }
         resolved(-1, pageIndex, start, coalesced);
     }
@@ -455,14 +456,31 @@ public final class FaultEngine implements AutoCloseable {
         }
     }
 
+    /** Distinct pages that threads wait for in {@link #awaitPageAsync} right now (for tests). */
+    int asyncWaitedPageCount() {
+        return asyncWaitedPages.size();
+    }
+
+    /**
+     * Wakes the threads waiting for pages that are now cached: each vCPU whose page it is, and the async waiters if
+     * one of their pages is among them. Called after every batch of installs, so it wakes nobody for pages nobody
+     * waits for: a background stream that installs a run every few microseconds must not wake a device thread
+     * that waits for some other page each time (one futex wake-up, tens of microseconds on a small VM, per run).
+     */
     private void wakeWaiters() {
         slots.wakeCached(cached::lvIsSet);
-        if (asyncWaiters.get() > 0) {
-            asyncLock.lock();
-            try {
-                asyncPageArrived.signalAll();
-            } finally {
-                asyncLock.unlock();
+        if (asyncWaitedPages.isEmpty()) {
+            return;
+        }
+        for (Long pageIndex : asyncWaitedPages.keySet()) {
+            if (cached.lvIsSet(pageIndex)) {
+                asyncLock.lock();
+                try {
+                    asyncPageArrived.signalAll();
+                } finally {
+                    asyncLock.unlock();
+                }
+                return;
             }
         }
     }

@@ -114,6 +114,56 @@ public final class ContiguousPageBatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * A whole run arrived (a PAGE_RUN), its bytes in {@code parts} back to back as they came off the network: the
+     * staged run is flushed first, then the pages that lie whole inside one part are installed straight from it
+     * (one {@link DestinationPageSink#onPages} call per part), and a page split across parts is put together in
+     * the staging buffer and installed from there. Nothing is copied but those split pages.
+     *
+     * @param firstPageIndex the run's first page; the caller checked the whole run against the geometry
+     * @param parts          the run's content, in order; each readable only during the call
+     * @param pageCount      pages in the run; the parts hold exactly {@code pageCount} pages of bytes
+     * @param origin         why the pages were sent (not DEMAND: a run is never a demand answer)
+     * @throws IllegalArgumentException if the parts do not add up to {@code pageCount} whole pages
+     */
+    public void addRun(long firstPageIndex, MemorySegment[] parts, int pageCount, PageOrigin origin) {
+        long total = 0;
+        for (MemorySegment part : parts) {
+            total += part.byteSize();
+        }
+        if (total != pageCount * pageSize) {
+            throw new IllegalArgumentException("parts of " + total + " bytes for " + pageCount + " pages of "
+                + pageSize);
+        }
+        flush();
+        long pageIndex = firstPageIndex;
+        long split = 0; // bytes of a page split across parts, gathered at the start of the staging buffer
+        for (MemorySegment part : parts) {
+            long offset = 0;
+            long size = part.byteSize();
+            if (split > 0) {
+                offset = Math.min(pageSize - split, size);
+                MemorySegment.copy(part, 0, staging, split, offset);
+                split += offset;
+                if (split < pageSize) {
+                    continue;
+                }
+                sink.onPages(pageIndex++, staging.asSlice(0, pageSize), 1, origin);
+                split = 0;
+            }
+            int whole = (int) ((size - offset) / pageSize);
+            if (whole > 0) {
+                sink.onPages(pageIndex, part.asSlice(offset, whole * pageSize), whole, origin);
+                pageIndex += whole;
+                offset += whole * pageSize;
+            }
+            if (offset < size) {
+                split = size - offset;
+                MemorySegment.copy(part, offset, staging, 0, split);
+            }
+        }
+    }
+
     /** A zero page arrived: flushes the current run, then installs the zero page. */
     public void addZero(long pageIndex, PageOrigin origin) {
         flush();

@@ -86,6 +86,12 @@ public final class DestinationPageSink implements PageSink {
         return installed;
     }
 
+    /** {@inheritDoc} <p>Installs the run with one {@link #onPages} call. */
+    @Override
+    public void onPageRun(long firstPageIndex, MemorySegment contiguous, int pageCount, PageOrigin origin) {
+        onPages(firstPageIndex, contiguous, pageCount, origin);
+    }
+
     private LongAdder installedCounter(PageOrigin origin) {
         return switch (origin) {
             case DEMAND -> demand;
@@ -106,6 +112,33 @@ public final class DestinationPageSink implements PageSink {
         } else {
             duplicate.increment();
         }
+    }
+
+    /**
+     * A run of zero pages arrived: installs them with one {@link FaultBackend#installZeroPages} call (one {@code
+     * UFFDIO_ZEROPAGE} per run of missing pages), counting the pages it installed as zero pages and the rest as
+     * duplicates, exactly as {@link #onZeroPage} would page by page (a precopy page that is present is replaced by
+     * zeros and counted as a precopy re-send). Thread-safe, like {@link #onZeroPage}.
+     *
+     * @throws io.postcopy.engine.error.PageOutOfRangeException if any page is out of range, before anything is
+     *     installed
+     */
+    @Override
+    public void onZeroPageRun(long firstPageIndex, int pageCount, PageOrigin origin) {
+        if (pageCount < 1) {
+            throw new IllegalArgumentException("pageCount=" + pageCount + " (expected: >= 1)");
+        }
+        backend.memory().geometry().checkPageIndex(firstPageIndex);
+        backend.memory().geometry().checkPageIndex(firstPageIndex + pageCount - 1);
+        if (origin == PageOrigin.PRECOPY && anyPresent(firstPageIndex, pageCount)) {
+            for (int i = 0; i < pageCount; i++) {
+                onZeroPage(firstPageIndex + i, origin);
+            }
+            return;
+        }
+        int installed = backend.installZeroPages(firstPageIndex, pageCount);
+        zero.add(installed);
+        duplicate.add(pageCount - installed);
     }
 
     /**

@@ -6,7 +6,6 @@ import io.postcopy.engine.port.PageOrigin;
 import io.postcopy.engine.port.PageSink;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -19,6 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The memory must not change while this serves it (the source VM is paused).
  */
 public final class SourcePageServer {
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new long[4096 / Long.BYTES]);
+
     private final GuestMemory memory;
     private final PageBitmap sent;
     private final PageDigests digests;
@@ -115,6 +116,28 @@ public final class SourcePageServer {
         }
     }
 
+    /**
+     * Extends a run that starts at {@code firstPageIndex}, a page the caller has just claimed ({@link
+     * #claimNextUnsent}), with the pages right after it that are not sent yet, claiming each, up to {@code
+     * maxPages} pages in all; the run stops at the first page already sent (or being sent) and at the end of
+     * memory. Moves the background cursor past the run. The caller sends the whole run itself ({@link
+     * #deliverRun}).
+     *
+     * @param firstPageIndex a page this caller claimed
+     * @param maxPages       longest run, at least 1
+     * @return the run's length in pages, 1..maxPages
+     */
+    public int claimFollowing(long firstPageIndex, int maxPages) {
+        long pageCount = memory.pageCount();
+        int count = 1;
+        while (count < maxPages && firstPageIndex + count < pageCount && sent.casSet(firstPageIndex + count)) {
+            count++;
+        }
+        long end = firstPageIndex + count;
+        backgroundCursor.compareAndSet(firstPageIndex + 1, end < pageCount ? end : 0);
+        return count;
+    }
+
     /** True once every page has been sent. */
     public boolean isAllSent() {
         return sent.isFull();
@@ -173,6 +196,69 @@ public final class SourcePageServer {
         if (delivered.casSet(pageIndex)) {
             undelivered.decrementAndGet();
         }
+    }
+
+    /**
+     * Reads a claimed run of contiguous pages, records their digests and hands them to {@code sink} as runs: each
+     * maximal stretch of all-zero pages as one {@link PageSink#onZeroPageRun}, each stretch of the others as one
+     * {@link PageSink#onPageRun} over the memory itself (no copy). Counts and delivery marks are exactly those of
+     * {@link #deliver} page by page. For transports that claim runs themselves.
+     *
+     * @param firstPageIndex the first page of the run, all of it claimed by the caller
+     * @param pageCount      at least 1
+     */
+    public void deliverRun(long firstPageIndex, int pageCount, PageSink sink, PageOrigin origin) {
+        int start = 0;
+        boolean zero = isZero(memory.page(firstPageIndex));
+        while (start < pageCount) {
+            int end = start + 1;
+            boolean nextZero = zero;
+            while (end < pageCount && (nextZero = isZero(memory.page(firstPageIndex + end))) == zero) {
+                end++;
+            }
+            deliverStretch(firstPageIndex + start, end - start, zero, sink, origin);
+            start = end;
+            zero = nextZero;
+        }
+    }
+
+    private void deliverStretch(long firstPageIndex, int pageCount, boolean zero, PageSink sink, PageOrigin origin) {
+        MemorySegment stretch = memory.segment().asSlice(memory.geometry().pageOffset(firstPageIndex),
+            (long) pageCount * memory.pageSize());
+        if (recordDigests) {
+            for (int i = 0; i < pageCount; i++) {
+                digests.record(firstPageIndex + i, memory.page(firstPageIndex + i));
+            }
+        }
+        if (zero) {
+            zeroPages.addAndGet(pageCount);
+            sink.onZeroPageRun(firstPageIndex, pageCount, origin);
+        } else {
+            (switch (origin) {
+                case DEMAND -> demandPages;
+                case BACKGROUND -> backgroundPages;
+                case PRECOPY -> precopyPages;
+            }).addAndGet(pageCount);
+            sink.onPageRun(firstPageIndex, stretch, pageCount, origin);
+        }
+        int newlyDelivered = 0;
+        for (int i = 0; i < pageCount; i++) {
+            if (delivered.casSet(firstPageIndex + i)) {
+                newlyDelivered++;
+            }
+        }
+        undelivered.addAndGet(-newlyDelivered);
+    }
+
+    /**
+     * Precopy: sends the {@code pageCount} contiguous pages from {@code firstPageIndex} as runs ({@link
+     * #deliverRun}), like {@link #sendPrecopy} for each.
+     */
+    public void sendPrecopyRun(long firstPageIndex, int pageCount, PageSink sink) {
+        for (int i = 0; i < pageCount; i++) {
+            sent.casSet(firstPageIndex + i);
+        }
+        deliverRun(firstPageIndex, pageCount, sink, PageOrigin.PRECOPY);
     }
 
     /**
@@ -250,11 +336,15 @@ public final class SourcePageServer {
         return undelivered.get() == 0;
     }
 
-    /** True if every byte of {@code page} is zero. */
+    /**
+     * True if every byte of {@code page} is zero. Compares against zeros with {@link MemorySegment#mismatch}, which
+     * the JIT vectorises, in 4 KiB steps (pages are whole multiples of 4 KiB; any rest is compared too).
+     */
     public static boolean isZero(MemorySegment page) {
-        long words = page.byteSize() / 8;
-        for (long w = 0; w < words; w++) {
-            if (page.getAtIndex(ValueLayout.JAVA_LONG, w) != 0) {
+        long size = page.byteSize();
+        for (long offset = 0; offset < size; offset += ZEROS.byteSize()) {
+            long length = Math.min(ZEROS.byteSize(), size - offset);
+            if (MemorySegment.mismatch(page, offset, offset + length, ZEROS, 0, length) >= 0) {
                 return false;
             }
         }

@@ -409,6 +409,33 @@ public abstract class FaultBackendContractTest {
         }
     }
 
+    @Test
+    void shouldInstallEachMissingZeroPageOnceWhenZeroRunSpansPresentPage() {
+        FaultBackend backend = backend();
+        ConcurrentLinkedQueue<Long> observed = new ConcurrentLinkedQueue<>();
+        long pageSize = geometry().pageSize();
+        try (Arena arena = Arena.ofConfined()) {
+            assertTrue(backend.installPage(42, TestPages.page(arena, geometry(), 42)));
+        }
+        backend.setInstallObserver((pageIndex, content) -> {
+            assertEquals(-1, content.asSlice(0, pageSize).mismatch(MemorySegment.ofArray(new byte[(int) pageSize])),
+                "page " + pageIndex + " observed with zeros");
+            observed.add(pageIndex);
+        });
+        assertEquals(4, backend.installZeroPages(40, 5), "page 42 was present");
+        assertEquals(0, backend.installZeroPages(40, 5), "all present now");
+        assertEquals(List.of(40L, 41L, 43L, 44L), List.copyOf(observed), "each installed page observed once");
+        for (long p = 40; p < 45; p++) {
+            assertTrue(backend.engine().isCached(p));
+            long expectedLastWord = p == 42 ? TestPages.expectedWord(42, pageSize / 8 - 1) : 0;
+            assertEquals(expectedLastWord, backend.hostAccessor().getLong(geometry().pageOffset(p) + pageSize - 8));
+        }
+        assertFalse(backend.engine().isCached(45), "the run ends at page 44");
+        assertThrows(PageOutOfRangeException.class, () -> backend.installZeroPages(pages() - 2, 3));
+        assertFalse(backend.engine().isCached(pages() - 2), "a run reaching past the end installs nothing");
+        assertThrows(IllegalArgumentException.class, () -> backend.installZeroPages(50, 0));
+    }
+
     private static <T> T onThread(java.util.concurrent.Callable<T> task) throws Exception {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {

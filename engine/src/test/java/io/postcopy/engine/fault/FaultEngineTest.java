@@ -80,6 +80,43 @@ class FaultEngineTest {
     }
 
     @Test
+    void shouldWakeAsyncWaitersOfInstalledPageAndKeepOthersWaitingWhenOtherPagesArrive() throws Exception {
+        try (FaultEngine engine = engine(8)) {
+            Thread first = Thread.ofPlatform().start(() -> engine.awaitPageAsync(5));
+            Thread second = Thread.ofPlatform().start(() -> engine.awaitPageAsync(5));
+            Thread other = Thread.ofPlatform().start(() -> engine.awaitPageAsync(9));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (engine.asyncWaitedPageCount() < 2 || !isWaiting(first) || !isWaiting(second)
+                || !isWaiting(other)) {
+                assertTrue(System.nanoTime() < deadline, "the three waiters did not start waiting");
+                Thread.sleep(1);
+            }
+            for (long p = 10; p < 40; p++) {
+                engine.markCached(p);
+            }
+            engine.markCached(new long[] {40, 41, 42}, 3);
+            assertTrue(first.isAlive() && second.isAlive() && other.isAlive(), "pages 5 and 9 are still missing");
+
+            engine.markCached(new long[] {4, 5, 6}, 3);
+            first.join(20_000);
+            second.join(20_000);
+            assertFalse(first.isAlive() || second.isAlive(), "both waiters of page 5 woke up");
+            assertTrue(other.isAlive(), "page 9 is still missing");
+            assertEquals(1, engine.asyncWaitedPageCount());
+
+            engine.markCached(9);
+            other.join(20_000);
+            assertFalse(other.isAlive());
+            assertEquals(0, engine.asyncWaitedPageCount(), "nobody waits any more");
+        }
+    }
+
+    private static boolean isWaiting(Thread thread) {
+        Thread.State state = thread.getState();
+        return state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING;
+    }
+
+    @Test
     void shouldApplyBackPressureWhenAsyncQueueIsFull() {
         try (FaultEngine engine = engine(2)) {
             assertEquals(FaultEngine.AsyncResult.QUEUED, engine.requestAsync(1));

@@ -258,6 +258,59 @@ class ContiguousPageBatcherTest {
         assertEquals(TestPages.expectedWord(72, 3), backend.hostAccessor().getLong(SMALL.pageOffset(72) + 24));
     }
 
+    /** Pages {@code first..first+count-1} back to back, cut into parts of the given sizes (as reads cut a frame). */
+    private MemorySegment[] parts(long first, int count, long... sizes) {
+        long pageSize = SMALL.pageSize();
+        MemorySegment whole = arena.allocate(count * pageSize, 8);
+        for (int i = 0; i < count; i++) {
+            TestPages.fill(whole.asSlice(i * pageSize, pageSize), first + i);
+        }
+        MemorySegment[] parts = new MemorySegment[sizes.length];
+        long offset = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            parts[i] = arena.allocate(sizes[i], 1); // each part in a buffer of its own, like a read
+            parts[i].copyFrom(whole.asSlice(offset, sizes[i]));
+            offset += sizes[i];
+        }
+        assertEquals(whole.byteSize(), offset, "the test's part sizes add up to the run");
+        return parts;
+    }
+
+    @ParameterizedTest
+    @EnumSource(BackendKind.class)
+    void shouldInstallRunStraightFromItsPartsAndGatherOnlyPagesSplitAcrossParts(BackendKind kind) {
+        CountingBackend backend = backend(kind, SMALL);
+        DestinationPageSink sink = new DestinationPageSink(backend);
+        long page = SMALL.pageSize();
+        try (ContiguousPageBatcher batcher = new ContiguousPageBatcher(sink)) {
+            addAll(batcher, SMALL, PageOrigin.BACKGROUND, 3); // a staged page is installed first
+            // 6 pages from 40: [40, 41, half of 42] [rest of 42, 43, a sliver of 44] [more of 44] [rest of 44, 45]
+            batcher.addRun(40, parts(40, 6, 2 * page + 100, page - 100 + page + 10, 20, page - 30 + page), 6,
+                PageOrigin.BACKGROUND);
+            assertEquals(0, batcher.stagedPageCount());
+            batcher.addRun(50, parts(50, 2, 2 * page), 2, PageOrigin.BACKGROUND);
+        }
+        assertEquals(List.of("pages 3+1", "pages 40+2", "pages 42+1", "pages 43+1", "pages 44+1", "pages 45+1",
+            "pages 50+2"), backend.calls());
+        assertEquals(new PageArrivals(0, 9, 0, 0), sink.arrivals());
+        assertDigestsMatchContent(sink, 3, 40, 41, 42, 43, 44, 45, 50, 51);
+        for (long p = 40; p < 46; p++) {
+            assertEquals(TestPages.expectedWord(p, 511), backend.hostAccessor().getLong(SMALL.pageOffset(p) + 4088));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(BackendKind.class)
+    void shouldRejectRunWhosePartsAreNotItsPages(BackendKind kind) {
+        CountingBackend backend = backend(kind, SMALL);
+        DestinationPageSink sink = new DestinationPageSink(backend);
+        try (ContiguousPageBatcher batcher = new ContiguousPageBatcher(sink)) {
+            MemorySegment[] parts = parts(60, 2, SMALL.pageSize(), SMALL.pageSize());
+            assertThrows(IllegalArgumentException.class, () -> batcher.addRun(60, parts, 3, PageOrigin.BACKGROUND));
+        }
+        assertEquals(List.of(), backend.calls(), "nothing installed");
+    }
+
     private void assertDigestsMatchContent(DestinationPageSink sink, long... pages) {
         for (long p : pages) {
             assertEquals(PageDigests.digest(page(SMALL, p)), sink.digests().get(p), "digest of page " + p);

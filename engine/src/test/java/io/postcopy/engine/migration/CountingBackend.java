@@ -11,7 +11,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** A backend that delegates everything and records each install call as "pages first+count" or "zero p". */
+/**
+ * A backend that delegates everything and records each install call as "pages first+count", "page p",
+ * "zeros first+count" or "zero p".
+ */
 final class CountingBackend implements FaultBackend {
     private final FaultBackend delegate;
     private final List<String> calls = new CopyOnWriteArrayList<>();
@@ -20,7 +23,7 @@ final class CountingBackend implements FaultBackend {
         this.delegate = delegate;
     }
 
-    /** The install calls so far, in order: {@code "pages 3+4"}, {@code "page 9"}, {@code "zero 7"}. */
+    /** The install calls so far, in order: {@code "pages 3+4"}, {@code "page 9"}, {@code "zeros 5+2"}, ... */
     List<String> calls() {
         return List.copyOf(calls);
     }
@@ -71,6 +74,12 @@ final class CountingBackend implements FaultBackend {
     public boolean installZeroPage(long pageIndex) {
         calls.add("zero " + pageIndex);
         return delegate.installZeroPage(pageIndex);
+    }
+
+    @Override
+    public int installZeroPages(long firstPageIndex, int pageCount) {
+        calls.add("zeros " + firstPageIndex + "+" + pageCount);
+        return delegate.installZeroPages(firstPageIndex, pageCount);
     }
 
     @Override

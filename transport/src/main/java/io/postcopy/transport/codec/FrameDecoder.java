@@ -13,7 +13,9 @@ import java.nio.ByteOrder;
 
 /**
  * First inbound stage: cuts the byte stream into frames at the big-endian u32 length field and hands on each frame
- * without its length field (the u8 type and the body) as a retained slice, which the next stage releases.
+ * without its length field (the u8 type and the body) as a retained slice, which the next stage releases. The
+ * slice may span several of the buffers the socket was read into ({@code nioBufferCount() > 1}): they are
+ * chained, not merged.
  *
  * <p>A length above {@link Protocol#MAX_FRAME_LENGTH} fails at once, before the body arrives (fail fast), as a
  * {@link ProtocolException} with {@link ProtocolErrorCode#FRAME_TOO_LARGE}. After the first failure the decoder
@@ -28,6 +30,10 @@ public final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     public FrameDecoder() {
         super(ByteOrder.BIG_ENDIAN, Protocol.LENGTH_FIELD_SIZE_IN_BYTES + Protocol.MAX_FRAME_LENGTH, 0,
             Protocol.LENGTH_FIELD_SIZE_IN_BYTES, 0, Protocol.LENGTH_FIELD_SIZE_IN_BYTES, true);
+        // Bytes left over from one read are not copied into a bigger buffer when the next read arrives: the
+        // reads are chained. A frame that spans reads is a slice over several buffers, whose content (page runs
+        // of 256 KiB) the receiver installs part by part, straight from the buffers the socket filled.
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     @Override

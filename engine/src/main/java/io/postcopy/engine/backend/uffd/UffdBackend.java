@@ -253,6 +253,21 @@ public final class UffdBackend implements FaultBackend {
     }
 
     /**
+     * {@inheritDoc}
+     *
+     * <p>One {@code UFFDIO_ZEROPAGE} per run of pages that are missing, unclaimed and not guest-discarded.
+     */
+    @Override
+    public int installZeroPages(long firstPageIndex, int pageCount) {
+        if (pageCount < 1) {
+            throw new IllegalArgumentException("pageCount=" + pageCount + " (expected: >= 1)");
+        }
+        geometry.checkPageIndex(firstPageIndex);
+        geometry.checkPageIndex(firstPageIndex + pageCount - 1);
+        return installer.installArriving(firstPageIndex, null, pageCount);
+    }
+
+    /**
      * {@inheritDoc} A present page takes no fault, so a plain copy into it is safe from a Java thread; a missing
      * one is left alone (copying into it would block this thread in the kernel).
      */
