@@ -78,7 +78,8 @@ class PageRunMigrationTest {
             assertEquals(3, forwarded.size(), "CONTROL, URGENT and BACKGROUND, asked again: " + forwarded);
             for (long features : forwarded) {
                 assertFalse(Features.contains(features, Feature.PAGE_RUNS));
-                assertEquals(DestinationNode.REQUESTED_FEATURES & ~Feature.PAGE_RUNS.mask(), features);
+                assertEquals((DestinationNode.REQUESTED_FEATURES & ~Feature.PAGE_RUNS.mask()) | Feature.RECOVERY.mask(),
+                    features, "asked again without PAGE_RUNS, everything else (recovery too) as before");
             }
         }
         RunRecordingBackend backend = recorder.get();

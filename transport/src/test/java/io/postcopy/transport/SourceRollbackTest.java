@@ -38,6 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SourceRollbackTest {
+    /** A fake destination reads single PAGE_DATA frames, so it does not ask for PAGE_RUNS. */
+    private static final long FAKE_DESTINATION_FEATURES = DestinationNode.REQUESTED_FEATURES
+        & ~io.postcopy.protocol.Feature.PAGE_RUNS.mask();
     private static final long MEMORY = 16L << 20;
     private static final long PAGES = MEMORY / 4096;
 
@@ -47,13 +50,13 @@ class SourceRollbackTest {
         static FakeDestination connect(SourceNode source, long sessionId) throws IOException {
             int port = source.localAddress().getPort();
             WireConnection control = WireConnection.connect(port);
-            NegotiatedSession terms = control.handshake(ConnectionRole.CONTROL, DestinationNode.REQUESTED_FEATURES,
+            NegotiatedSession terms = control.handshake(ConnectionRole.CONTROL, FAKE_DESTINATION_FEATURES,
                 0, 0, sessionId);
             WireConnection urgent = WireConnection.connect(port);
-            urgent.handshake(ConnectionRole.URGENT, DestinationNode.REQUESTED_FEATURES, terms.pageSizeInBytes(),
+            urgent.handshake(ConnectionRole.URGENT, FAKE_DESTINATION_FEATURES, terms.pageSizeInBytes(),
                 terms.pageCount(), sessionId);
             WireConnection background = WireConnection.connect(port);
-            background.handshake(ConnectionRole.BACKGROUND, DestinationNode.REQUESTED_FEATURES,
+            background.handshake(ConnectionRole.BACKGROUND, FAKE_DESTINATION_FEATURES,
                 terms.pageSizeInBytes(), terms.pageCount(), sessionId);
             return new FakeDestination(control, urgent, background, terms);
         }
@@ -153,7 +156,7 @@ class SourceRollbackTest {
 
             try (WireConnection another = WireConnection.connect(source.localAddress().getPort())) {
                 HandshakeAnswer answer = another.requestHandshake(new HandshakeRequest(Protocol.MIN_SUPPORTED_VERSION,
-                    Protocol.MAX_SUPPORTED_VERSION, ConnectionRole.CONTROL, DestinationNode.REQUESTED_FEATURES, 0, 0,
+                    Protocol.MAX_SUPPORTED_VERSION, ConnectionRole.CONTROL, FAKE_DESTINATION_FEATURES, 0, 0,
                     0x3333));
                 assertEquals(ProtocolErrorCode.UNEXPECTED_MESSAGE, answer.refusalCode(),
                     "no second migration of a VM that may be running elsewhere");
