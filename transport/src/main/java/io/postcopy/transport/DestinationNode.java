@@ -198,7 +198,11 @@ public final class DestinationNode {
             sleepUntilDeadline(100, "every page to arrive (" + backend.engine().cachedPageCount() + " of "
                 + pageCount + " so far)");
         }
-        long completeEpochNs = EpochClock.nowNanos();
+        // Stamped by the engine when the last page became present (its clock is System::nanoTime here), not when
+        // this loop, polling every 100 ms, noticed.
+        long completedAt = backend.engine().completedAtNanos();
+        long completeEpochNs = EpochClock.nowNanos() - (completedAt == 0 ? 0 : Math.max(0, System.nanoTime()
+            - completedAt));
         progress.onProgress(pageCount, pageCount);
         await(session.completeReceived(), "the source's COMPLETE");
         while (vm.firstStepNanos() == 0) {
