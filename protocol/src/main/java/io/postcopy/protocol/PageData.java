@@ -21,7 +21,7 @@ import io.netty.util.ReferenceCounted;
  *                  session's); ZERO: no readable bytes
  */
 public record PageData(long pageIndex, PageEncoding encoding, PageDataOrigin origin, ByteBuf content)
-    implements Message, ReferenceCounted {
+    implements ContentMessage<PageData> {
 
     /** Fixed part of the body before the content: page index (u64), encoding (u8), origin (u8). */
     public static final int FIXED_BODY_LENGTH_IN_BYTES = 10;
@@ -59,53 +59,9 @@ public record PageData(long pageIndex, PageEncoding encoding, PageDataOrigin ori
         return new PageData(pageIndex, PageEncoding.ZERO, origin, Unpooled.EMPTY_BUFFER);
     }
 
-    /** Length of the content, in bytes: the page size for RAW, 0 for ZERO. */
-    public int contentLengthInBytes() {
-        return content.readableBytes();
-    }
-
     @Override
     public MessageType type() {
         return MessageType.PAGE_DATA;
-    }
-
-    @Override
-    public int refCnt() {
-        return content.refCnt();
-    }
-
-    @Override
-    public PageData retain() {
-        content.retain();
-        return this;
-    }
-
-    @Override
-    public PageData retain(int increment) {
-        content.retain(increment);
-        return this;
-    }
-
-    @Override
-    public PageData touch() {
-        content.touch();
-        return this;
-    }
-
-    @Override
-    public PageData touch(Object hint) {
-        content.touch(hint);
-        return this;
-    }
-
-    @Override
-    public boolean release() {
-        return content.release();
-    }
-
-    @Override
-    public boolean release(int decrement) {
-        return content.release(decrement);
     }
 
     @Override

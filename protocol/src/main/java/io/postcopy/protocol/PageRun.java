@@ -27,7 +27,7 @@ import io.netty.util.ReferenceCounted;
  *                       checks it equals the session's); ZERO: no readable bytes
  */
 public record PageRun(long firstPageIndex, int pageCount, PageEncoding encoding, PageDataOrigin origin,
-                      ByteBuf content) implements Message, ReferenceCounted {
+                      ByteBuf content) implements ContentMessage<PageRun> {
 
     /** Fixed part of the body before the content: first page (u64), count (u32), encoding (u8), origin (u8). */
     public static final int FIXED_BODY_LENGTH_IN_BYTES = 14;
@@ -83,53 +83,9 @@ public record PageRun(long firstPageIndex, int pageCount, PageEncoding encoding,
         return new PageRun(firstPageIndex, pageCount, PageEncoding.ZERO, origin, Unpooled.EMPTY_BUFFER);
     }
 
-    /** Length of the content, in bytes: {@code pageCount} pages for RAW, 0 for ZERO. */
-    public int contentLengthInBytes() {
-        return content.readableBytes();
-    }
-
     @Override
     public MessageType type() {
         return MessageType.PAGE_RUN;
-    }
-
-    @Override
-    public int refCnt() {
-        return content.refCnt();
-    }
-
-    @Override
-    public PageRun retain() {
-        content.retain();
-        return this;
-    }
-
-    @Override
-    public PageRun retain(int increment) {
-        content.retain(increment);
-        return this;
-    }
-
-    @Override
-    public PageRun touch() {
-        content.touch();
-        return this;
-    }
-
-    @Override
-    public PageRun touch(Object hint) {
-        content.touch(hint);
-        return this;
-    }
-
-    @Override
-    public boolean release() {
-        return content.release();
-    }
-
-    @Override
-    public boolean release(int decrement) {
-        return content.release(decrement);
     }
 
     @Override
