@@ -60,7 +60,7 @@ final class BackgroundStreamHandler extends PageRequestHandler {
     /** Starts the stream; called on the channel's event loop once the handshake answer is written. */
     void start(ChannelHandlerContext ctx) {
         this.context = ctx;
-        this.sink = new ChannelPageSink(ctx.channel(), session.decodeContext().isGranted(Feature.PAGE_RUNS));
+        this.sink = new ChannelPageSink(ctx.channel(), session.decodeContext());
         if (session.hasSwitchedOver()) {
             // A BACKGROUND connection that rejoins a resumed session (PROTOCOL.md section 9): the stream goes on.
             phase = Phase.POSTCOPY;

@@ -25,7 +25,7 @@ class PageRequestHandler extends SimpleChannelInboundHandler<Message> {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        sink = new ChannelPageSink(ctx.channel());
+        sink = new ChannelPageSink(ctx.channel(), session.decodeContext());
     }
 
     @Override

@@ -278,7 +278,7 @@ final class SourceSession {
         List<VcpuState> states = node.vcpuStates();
         // Devices stop (their driver first) before the final dirty set is read: their last DMA is in it.
         node.devices().stopAndCopy(chunk -> writeDeviceChunk(stream, chunk));
-        ChannelPageSink sink = new ChannelPageSink(stream);
+        ChannelPageSink sink = new ChannelPageSink(stream, decodeContext());
         List<PageRange> stale = new ArrayList<>();
         long[] discarded = {0};
         if (options.mode() != MigrationMode.POSTCOPY) {
