@@ -50,7 +50,7 @@ public final class FaultEngine implements AutoCloseable {
     private volatile boolean closed;
     private volatile long detachedSinceNs;
     private volatile boolean detached;
-    private final java.util.concurrent.atomic.AtomicLong detachedTotalNs = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong detachedTotalNs = new AtomicLong();
     private Thread requestAgent;
 
     /** Creates an engine with no page present; nothing is requested until a source is attached. */
