@@ -354,7 +354,20 @@ public final class SourceNode implements AutoCloseable {
         devices.close();
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         shutdownGroups();
+        awaitDigests();
         memory.close();
+    }
+
+    /** The digests of a session that sent every page read the memory: it is closed only after them. */
+    private void awaitDigests() {
+        SourceSession current = session;
+        try {
+            if (current != null && !current.awaitDigests(10_000)) {
+                LOG.warn("page digests still being computed after 10 s; closing the memory under them");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void shutdownGroups() {

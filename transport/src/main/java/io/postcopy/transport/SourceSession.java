@@ -62,6 +62,8 @@ final class SourceSession {
     private int generation;
     private final List<Channel> connections = new ArrayList<>();
     private final AtomicBoolean completeSent = new AtomicBoolean();
+    /** Computes and sends the page digests once every page was delivered; null before. */
+    private volatile Thread digestsThread;
     private final CompletableFuture<SourceResult> outcome = new CompletableFuture<>();
     private Phase phase = Phase.BEFORE_SWITCHOVER;
     private boolean switchedOver;
@@ -355,12 +357,31 @@ final class SourceSession {
             return;
         }
         allSentNanoTime = System.nanoTime();
-        Thread.ofPlatform().name("source-digests").daemon().start(this::sendDigestsAndComplete);
+        digestsThread = Thread.ofPlatform().name("source-digests").daemon().start(this::sendDigestsAndComplete);
+    }
+
+    /**
+     * Waits up to {@code timeoutMs} for the page digests, if they are being computed, so that the memory they read
+     * can be closed.
+     *
+     * @return false if they were still being computed after {@code timeoutMs}
+     */
+    boolean awaitDigests(long timeoutMs) throws InterruptedException {
+        Thread thread = digestsThread;
+        return thread == null || thread.join(java.time.Duration.ofMillis(timeoutMs));
     }
 
     private void sendDigestsAndComplete() {
-        io.postcopy.engine.migration.PageDigests frozen =
-            io.postcopy.engine.migration.PageDigests.of(server.memory());
+        io.postcopy.engine.migration.PageDigests frozen;
+        try {
+            frozen = io.postcopy.engine.migration.PageDigests.of(server.memory());
+        } catch (IllegalStateException closed) {
+            // The source shut down, closing its memory, while this thread read it: the session ends with it (a
+            // no-op if it had already ended), rather than this thread dying with an uncaught exception.
+            fail(new PostcopyException(ErrorCode.INTERNAL, "the source's memory was closed while its page digests "
+                + "were computed: " + closed.getMessage(), closed));
+            return;
+        }
         long pageCount = frozen.pageCount();
         for (long first = 0; first < pageCount; first += DIGESTS_PER_FRAME) {
             long[] chunk = new long[(int) Math.min(DIGESTS_PER_FRAME, pageCount - first)];
